@@ -1,0 +1,67 @@
+"""Portail Famille: the application factory."""
+import os
+
+from flask import Flask
+from sqlalchemy import event
+
+import blueprints
+import cli
+import config as settings
+import security
+from extensions import babel, compress, csrf, db, limiter, login_manager, mail, migrate
+
+
+def create_app(config=None):
+    """Build the app. `config` overrides what the environment gives (tests use it)."""
+    instance_path = os.environ.get("PORTAIL_INSTANCE") or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "instance")
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.update(settings.load(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    _tune_sqlite(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=blueprints.select_locale,
+                   default_translation_directories="translations")
+    limiter.init_app(app)
+    compress.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    blueprints.init_app(app)
+
+    _register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _tune_sqlite(app):
+    """SQLite in WAL mode with a busy timeout: readers never block the writer, and a
+    writer waits for another instead of failing at once."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def set_pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _register_blueprints(app):
+    from blueprints import admin, auth, dev, health, home
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp)
+    if app.config["PORTAIL_ENV"] == "development":
+        app.register_blueprint(dev.bp)

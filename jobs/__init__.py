@@ -1,0 +1,106 @@
+"""RQ jobs and the helpers that enqueue them.
+
+Rules every job here follows (RQ delivers at least once):
+- arguments are ids only, never personal data (Redis is not where it lives);
+- a job is idempotent: running it twice changes nothing the second time;
+- one job id per piece of work, so a replayed enqueue does not queue it twice;
+- enqueueing happens after the database commit; if Redis is down the work stays in
+  the database and the sweep (jobs/sweep.py) enqueues it later.
+"""
+import functools
+import logging
+from contextlib import nullcontext
+
+from flask import current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import JobStatus
+from rq.serializers import JSONSerializer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from extensions import db
+
+QUEUE_NAME = "portail"
+ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+FAILED_JOBS_KEPT_SECONDS = 7 * 24 * 3600
+RESULTS_KEPT_SECONDS = 24 * 3600
+log = logging.getLogger(__name__)
+
+_worker_app = None
+
+
+def redis_connection(app=None):
+    app = app or current_app
+    connection = app.extensions.get("redis")
+    if connection is None:
+        connection = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5,
+                                    socket_connect_timeout=2)
+        app.extensions["redis"] = connection
+    return connection
+
+
+def queue(app=None):
+    return Queue(QUEUE_NAME, connection=redis_connection(app), serializer=JSONSerializer)
+
+
+def enqueue(func, *args, job_id, **options):
+    """Enqueue func(*args) as job_id unless that job is already waiting or running.
+
+    Returns False (and logs) when Redis cannot be reached: the caller has already
+    committed the work to the database, where the sweep will find it.
+    """
+    options.setdefault("failure_ttl", FAILED_JOBS_KEPT_SECONDS)
+    options.setdefault("result_ttl", RESULTS_KEPT_SECONDS)
+    try:
+        jobs = queue()
+        existing = jobs.fetch_job(job_id)
+        if existing is not None and existing.get_status(refresh=False) in ACTIVE:
+            return True
+        jobs.enqueue(func, *args, job_id=job_id, **options)
+        return True
+    except RedisError as error:
+        log.warning("Redis unreachable, %s left for the sweep: %s", job_id, error)
+        return False
+
+
+def enqueue_after_commit(func, *args, job_id, **options):
+    """Enqueue once the current transaction commits; forget it if it rolls back."""
+    db.session.connection()  # make sure a transaction is open, so a rollback forgets this
+    pending = db.session.info.setdefault("jobs_after_commit", [])
+    pending.append((func, args, job_id, options))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session):
+    for func, args, job_id, options in session.info.pop("jobs_after_commit", []):
+        enqueue(func, *args, job_id=job_id, **options)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session, previous_transaction):
+    if not session.in_transaction():
+        session.info.pop("jobs_after_commit", None)
+
+
+def preload_app():
+    """Build the Flask app once per worker process (see jobs/worker.py)."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def job(func):
+    """Run a job function inside an app context; a test may already have one pushed."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        context = nullcontext() if has_app_context() else preload_app().app_context()
+        with context:
+            return func(*args, **kwargs)
+
+    return run

@@ -1,0 +1,67 @@
+"""Emails: composed from templates/emails/, stored in the outbox, sent by a job."""
+import smtplib
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mail import Message
+from rq import Retry
+
+from extensions import db, mail
+from jobs import enqueue_after_commit, job
+from models import OutboundEmail, Town
+
+# RQ retries a failed send after 30 s, 2 min, 10 min and 30 min; the sweep keeps
+# trying after that, so a message waits out a long SMTP outage instead of being lost.
+SEND_RETRY = Retry(max=4, interval=[30, 120, 600, 1800])
+
+
+def external_url(endpoint, **values):
+    """An absolute link for an email, built from PUBLIC_URL (no request needed)."""
+    public = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(public.netloc, script_name=public.path or "/",
+                                       url_scheme=public.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def queue_email(to_address, template, subject, dedupe_key=None, locale=None, **context):
+    """Store an email rendered from templates/emails/<template>.{txt,html} and send it
+    after the commit. With a dedupe_key, the same email is never stored twice.
+    It is written in the language of the `user` it is about, French by default."""
+    if dedupe_key and OutboundEmail.exists(dedupe_key):
+        return None
+    locale = locale or getattr(context.get("user"), "locale", None) or "fr"
+    context.setdefault("town", Town.current())
+    with force_locale(locale):
+        email = OutboundEmail(
+            dedupe_key=dedupe_key,
+            kind=template,
+            to_address=to_address,
+            subject=str(subject),
+            body_text=render_template(f"emails/{template}.txt", **context),
+            body_html=render_template(f"emails/{template}.html", subject=subject, **context),
+        )
+    db.session.add(email)
+    db.session.flush()
+    enqueue_email(email.id)
+    return email
+
+
+def enqueue_email(email_id):
+    enqueue_after_commit(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY)
+
+
+@job
+def send_email(email_id):
+    email = db.session.get(OutboundEmail, email_id)
+    if email is None or email.sent_at is not None or not email.claim():
+        return "skipped"
+    message = Message(subject=email.subject, recipients=[email.to_address],
+                      body=email.body_text, html=email.body_html or None)
+    try:
+        mail.send(message)
+    except (OSError, smtplib.SMTPException) as error:
+        email.release(error)
+        raise
+    email.mark_sent()
+    return "sent"

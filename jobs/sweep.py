@@ -1,0 +1,46 @@
+"""The periodic sweep: whatever the database says is still to do gets enqueued again.
+
+It covers Redis being down when work was committed, a worker killed mid-job and a
+job that failed all its retries. Every job it enqueues is idempotent.
+"""
+from datetime import timedelta
+
+from extensions import db
+from jobs import enqueue, job
+from jobs.emails import SEND_RETRY, send_email
+from models import OutboundEmail, UserSession
+from models.clock import utcnow
+
+SWEEP_INTERVAL_SECONDS = 60
+# Leave fresh work to the enqueue that follows its commit.
+GRACE = timedelta(seconds=30)
+SESSION_ROWS_KEPT = timedelta(days=30)
+
+# Later areas add (name, function) pairs: each function re-enqueues its own leftovers.
+SWEEPERS = []
+
+
+def sweeper(func):
+    SWEEPERS.append(func)
+    return func
+
+
+@sweeper
+def resend_unsent_emails(now):
+    queued = 0
+    for email_id in OutboundEmail.unsent_ids(older_than=now - GRACE):
+        queued += enqueue(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY)
+    return queued
+
+
+@sweeper
+def purge_old_sessions(now):
+    UserSession.purge_expired(before=now - SESSION_ROWS_KEPT)
+    db.session.commit()
+    return 0
+
+
+@job
+def sweep():
+    now = utcnow()
+    return {func.__name__: func(now) for func in SWEEPERS}

@@ -1,0 +1,151 @@
+"""The family file (dossier famille): the household, its guardians and children."""
+import hmac
+import secrets
+import unicodedata
+from datetime import date, datetime
+from hashlib import sha256
+
+from flask import current_app
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.clock import utcnow
+
+# Crockford's base 32: no I, L, O or U, so a code read aloud or copied is unambiguous.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 bits, and attempts are rate-limited
+CODE_PREFIX = "PF"
+_CODE_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+# Planning colours: each meets WCAG AA contrast with white text (see portail.css).
+PLANNING_COLOURS = 8
+
+
+def normalize_subscriber_code(code):
+    """'pf-7k3m9 x2q4p' -> '7K3M9X2Q4P'; the prefix, spaces and dashes are optional."""
+    cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    if cleaned.startswith(CODE_PREFIX) and len(cleaned) == CODE_LENGTH + len(CODE_PREFIX):
+        cleaned = cleaned[len(CODE_PREFIX):]
+    return cleaned.translate(_CODE_LOOKALIKES)
+
+
+def format_subscriber_code(raw):
+    return f"{CODE_PREFIX}-{raw[:5]}-{raw[5:]}"
+
+
+def subscriber_code_digest(code):
+    key = current_app.config["SUBSCRIBER_CODE_KEY"].encode()
+    return hmac.new(key, normalize_subscriber_code(code).encode(), sha256).hexdigest()
+
+
+def fold_name(name):
+    """Compare names without case, accents or hyphens: 'Hélène-Marie' == 'helene marie'."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    letters = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    for separator in "-'’.":
+        letters = letters.replace(separator, " ")
+    return " ".join(letters.casefold().split())
+
+
+class Family(db.Model):
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address_line: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    # A keyed hash of the subscriber code; the code itself is shown once, when issued.
+    subscriber_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_issued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    guardians = relationship("Guardian", back_populates="family", order_by="Guardian.id",
+                             cascade="all, delete-orphan")
+    children = relationship("Child", back_populates="family",
+                            order_by="(Child.birth_date, Child.id)", cascade="all, delete-orphan")
+
+    def issue_subscriber_code(self, raw=None):
+        """Give the family a new code (the previous one stops working); returns it formatted."""
+        raw = raw or "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        self.subscriber_code_hash = subscriber_code_digest(raw)
+        self.code_issued_at = utcnow()
+        return format_subscriber_code(normalize_subscriber_code(raw))
+
+    @classmethod
+    def by_subscriber_code(cls, code):
+        if len(normalize_subscriber_code(code)) != CODE_LENGTH:
+            return None
+        digest = subscriber_code_digest(code)
+        return db.session.scalar(select(cls).where(cls.subscriber_code_hash == digest))
+
+    def guardian_for_registration(self, first_name, last_name):
+        """The guardian a new account with these names is linked to.
+
+        The names must be those of a guardian of the file (case, accents and hyphens
+        aside), so a code seen by someone else is not enough, and each guardian gets
+        their own account. Returns (guardian, None), or (None, reason) where reason is
+        'used' (that guardian, or every guardian, has an account) or 'no_match'.
+        """
+        now = utcnow()
+        wanted = (fold_name(first_name), fold_name(last_name))
+        free = [g for g in self.guardians
+                if g.user is None or g.user.is_abandoned_registration(now)]
+        for guardian in free:
+            if (fold_name(guardian.first_name), fold_name(guardian.last_name)) == wanted:
+                return guardian, None
+        taken = any((fold_name(g.first_name), fold_name(g.last_name)) == wanted
+                    for g in self.guardians)
+        return None, "used" if taken or not free else "no_match"
+
+    def next_planning_colour(self):
+        used = {child.planning_colour for child in self.children}
+        free = [c for c in range(PLANNING_COLOURS) if c not in used]
+        return free[0] if free else len(self.children) % PLANNING_COLOURS
+
+    @property
+    def postal_address(self):
+        return f"{self.address_line}, {self.postal_code} {self.city}".strip(", ")
+
+
+class Guardian(db.Model):
+    __tablename__ = "guardians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"),
+                                           index=True)
+    civility: Mapped[str] = mapped_column(String(4), default="")
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    mobile_phone: Mapped[str] = mapped_column(String(30), default="")
+
+    family = relationship("Family", back_populates="guardians")
+    user = relationship("User", back_populates="guardian", uselist=False)
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
+class Child(db.Model):
+    __tablename__ = "children"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"),
+                                           index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1), default="")
+    school: Mapped[str] = mapped_column(String(120), default="")
+    class_name: Mapped[str] = mapped_column(String(40), default="")
+    planning_colour: Mapped[int] = mapped_column(Integer, default=0)
+
+    family = relationship("Family", back_populates="children")
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name.upper()}"

@@ -1,0 +1,31 @@
+"""The town (collectivité) running the portal: its contact details and settings."""
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+
+HOLIDAY_ZONES = ("A", "B", "C")
+
+
+class Town(db.Model):
+    __tablename__ = "towns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    service_name: Mapped[str] = mapped_column(String(120), default="Service enfance")
+    address_line: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="")
+    holiday_zone: Mapped[str] = mapped_column(String(1), default="B")
+
+    @classmethod
+    def current(cls):
+        """The portal serves one town; its row is created by `flask demo` or `flask town`."""
+        return db.session.scalars(db.select(cls).order_by(cls.id).limit(1)).first()
+
+    @property
+    def postal_address(self):
+        return f"{self.address_line}, {self.postal_code} {self.city}".strip(", ")

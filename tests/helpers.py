@@ -1,0 +1,53 @@
+"""Helpers the tests share: reading emails, filling forms with their CSRF token."""
+import html
+import re
+from urllib.parse import urlsplit
+
+
+def text_of(message):
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_of(message):
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def link_in(message, path_part):
+    for url in re.findall(r"https?://\S+", text_of(message)):
+        if path_part in url:
+            parts = urlsplit(url)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    raise AssertionError(f"no link with {path_part!r} in:\n{text_of(message)}")
+
+
+CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html):
+    found = CSRF_RE.search(html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def body(response):
+    """The page as a person reads it: entities such as &#39; decoded."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return body(response)
+
+
+def submit(client, form_url, data, post_url=None, **kwargs):
+    """Fill the form found at form_url (with its CSRF token) and post it."""
+    data = dict(data, csrf_token=csrf_from(page(client, form_url)))
+    return client.post(post_url or form_url, data=data, **kwargs)
+
+
+def login(client, email, password, remember=False):
+    data = {"email": email, "password": password}
+    if remember:
+        data["remember"] = "y"
+    return submit(client, "/connexion", data)

@@ -1,0 +1,28 @@
+"""French is the source language; the English catalogue must cover every UI string."""
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_strings():
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None}
+    found = set()
+    for _filename, _line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_ui_string_has_an_english_translation():
+    with (ROOT / "translations/en/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale="en")
+    translated = {m.id if isinstance(m.id, str) else m.id[0]
+                  for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}
+    missing = sorted(source_strings() - translated)
+    assert not missing, "run `make messages` and translate:\n" + "\n".join(missing)
