@@ -40,7 +40,8 @@ def create_app(config=None):
 
 def _tune_sqlite(app):
     """SQLite in WAL mode with a busy timeout: readers never block the writer, and a
-    writer waits for another instead of failing at once."""
+    writer waits for another instead of failing at once. SQLAlchemy emits BEGIN itself,
+    so a transaction that will write can take the lock first (models/db_tools.py)."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
@@ -48,12 +49,18 @@ def _tune_sqlite(app):
 
     @event.listens_for(engine, "connect")
     def set_pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin(connection):
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _register_blueprints(app):

@@ -3,11 +3,13 @@
 Idempotent: each piece is created only if missing, so running it twice changes nothing.
 The logins are public on purpose: this data is for trying the portal, never production.
 """
-from datetime import date
+from datetime import date, time, timedelta
 
 from extensions import db
-from models import Child, Family, Guardian, Town, User
+from models import Activity, Booking, Child, Enrollment, Family, Guardian, Town, User
+from models.calendar import school_year_of
 from models.clock import utcnow
+from models.planning import RESERVED, PlanningCalendar
 from models.user import ROLE_ADMIN, ROLE_PARENT, ROLE_STAFF
 
 PARENT = ("parent@example.org", "portail-parent-2026")
@@ -33,7 +35,64 @@ def load():
     created |= _staff(AGENT, ROLE_STAFF, "Nadia", "LEROY")
     created |= _staff(ADMIN, ROLE_ADMIN, "Marc", "DUVAL")
     db.session.flush()
+    created |= _activities()
+    db.session.flush()
+    created |= _enrollments_and_bookings()
+    db.session.flush()
     return created
+
+
+# name, hours, weekdays, meal, capacity, deadline (days, time, working days only)
+ACTIVITIES = [
+    ("Restauration scolaire", time(12, 0), time(13, 45), "1245", True, 120, 2, time(10, 0), True),
+    ("APS Matin", time(7, 30), time(8, 30), "1245", False, 40, 1, time(18, 0), False),
+    ("APS Soir", time(16, 0), time(18, 0), "1245", False, 40, 1, time(18, 0), False),
+    ("Mercredi JOURNÉE", time(7, 15), time(18, 45), "3", True, 48, 7, time(12, 0), False),
+    ("Mercredi matin AVEC REPAS", time(7, 15), time(14, 0), "3", True, 24, 7, time(12, 0),
+     False),
+]
+
+
+def _activities():
+    if db.session.scalar(db.select(Activity.id).limit(1)) is not None:
+        return False
+    for position, row in enumerate(ACTIVITIES):
+        name, start, end, weekdays, meal, capacity, days, at, working = row
+        db.session.add(Activity(name=name, start_time=start, end_time=end, weekdays=weekdays,
+                                includes_meal=meal, capacity=capacity, deadline_days=days,
+                                deadline_time=at, deadline_working_days=working,
+                                position=position))
+    return True
+
+
+def _enrollments_and_bookings():
+    """Léa and Hugo eat at the canteen and stay after school; Léa comes on Wednesdays.
+    Their canteen is reserved from the start of this month for eight weeks."""
+    if db.session.scalar(db.select(Enrollment.id).limit(1)) is not None:
+        return False
+    activities = {a.name: a for a in Activity.ordered()}
+    year = school_year_of(date.today())
+    plan = {
+        "Léa": ["Restauration scolaire", "APS Soir", "Mercredi JOURNÉE"],
+        "Hugo": ["Restauration scolaire", "APS Matin", "APS Soir"],
+        "Jules": ["Restauration scolaire", "Mercredi matin AVEC REPAS"],
+    }
+    children = db.session.scalars(db.select(Child)).all()
+    for child in children:
+        for name in plan.get(child.first_name, []):
+            db.session.add(Enrollment(child=child, activity=activities[name], school_year=year))
+    canteen = activities["Restauration scolaire"]
+    first = date.today().replace(day=1)
+    calendar = PlanningCalendar(Town.current().holiday_zone, first, first + timedelta(weeks=8))
+    for child in children:
+        if child.family.name != "MARTIN":
+            continue
+        for offset in range(8 * 7):
+            day = first + timedelta(days=offset)
+            if calendar.runs(canteen, day) and school_year_of(day) == year:
+                db.session.add(Booking(child=child, activity_id=canteen.id, day=day,
+                                       state=RESERVED))
+    return True
 
 
 def _family(name):

@@ -2,9 +2,12 @@
 from models.audit import AuditEvent
 from models.family import Child, Family, Guardian
 from models.outbox import OutboundEmail
+from models.planning import Activity, Booking, Closure, Enrollment
+from models.requests import Request, RequestLine
 from models.town import Town
 from models.user import User, UserSession
 
 __all__ = [
-    "AuditEvent", "Child", "Family", "Guardian", "OutboundEmail", "Town", "User", "UserSession",
+    "Activity", "AuditEvent", "Booking", "Child", "Closure", "Enrollment", "Family",
+    "Guardian", "OutboundEmail", "Request", "RequestLine", "Town", "User", "UserSession",
 ]

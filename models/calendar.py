@@ -1,0 +1,81 @@
+"""The French calendar the planning follows: public holidays (the `holidays` package),
+school holidays by zone (`vacances-scolaires-france`), working days and school years."""
+import logging
+from datetime import date, timedelta
+from functools import cache
+
+import holidays
+from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
+
+log = logging.getLogger(__name__)
+SCHOOL_YEAR_FIRST_MONTH = 9  # a school year runs from September to August
+
+
+@cache
+def public_holidays(year):
+    return holidays.France(years=year, language="fr")
+
+
+def public_holiday_name(day):
+    return public_holidays(day.year).get(day)
+
+
+def is_public_holiday(day):
+    return day in public_holidays(day.year)
+
+
+@cache
+def _school_holidays():
+    return SchoolHolidayDates()
+
+
+def is_school_holiday(day, zone):
+    """Weekdays of the school holidays of a zone (A, B or C)."""
+    try:
+        return bool(_school_holidays().is_holiday_for_zone(day, zone))
+    except UnsupportedYearException:
+        log.warning("no school holiday data for %s: treated as a school day", day)
+        return False
+
+
+def school_holiday_name(day, zone):
+    if not is_school_holiday(day, zone):
+        return None
+    return _school_holidays().data[day]["nom_vacances"]
+
+
+def is_working_day(day):
+    return day.isoweekday() <= 5 and not is_public_holiday(day)
+
+
+def working_days_before(day, count):
+    """The date `count` working days before `day` (Saturdays, Sundays and public
+    holidays do not count). With count=2, a Monday gives the Thursday before."""
+    current = day
+    remaining = count
+    while remaining > 0:
+        current -= timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current
+
+
+def school_year_of(day):
+    """The school year a date belongs to, named by its first calendar year (2026 for
+    2026-2027)."""
+    return day.year if day.month >= SCHOOL_YEAR_FIRST_MONTH else day.year - 1
+
+
+def school_year_bounds(start_year):
+    return date(start_year, SCHOOL_YEAR_FIRST_MONTH, 1), date(start_year + 1, 8, 31)
+
+
+def school_year_label(start_year):
+    return f"{start_year}-{start_year + 1}"
+
+
+def days_between(first, last):
+    current = first
+    while current <= last:
+        yield current
+        current += timedelta(days=1)

@@ -1,0 +1,199 @@
+"""Activities, enrollments, closures and the planning cells (bookings).
+
+The rules of the internal regulations live here, once: when an activity runs on a day,
+and until when that day can be changed (its deadline). The planning view uses them to
+show and lock cells; the processing job uses the same ones to accept or refuse a line.
+"""
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.calendar import (
+    is_public_holiday,
+    is_school_holiday,
+    school_year_of,
+    working_days_before,
+)
+from models.clock import paris_to_utc, utcnow
+
+# Booking states (DESIGN.md, "The planning cell").
+NONE = "none"
+RESERVED = "reserved"
+ABSENT = "absent"
+PENDING_RESERVATION = "pending_reservation"
+PENDING_ABSENCE = "pending_absence"
+PENDING = (PENDING_RESERVATION, PENDING_ABSENCE)
+STATES = (NONE, RESERVED, ABSENT, PENDING_RESERVATION, PENDING_ABSENCE)
+
+# Request actions, and what a tap on a cell in a given state asks.
+RESERVE = "reserve"
+ABSENCE = "absence"
+ACTION_FOR_STATE = {NONE: RESERVE, ABSENT: RESERVE, RESERVED: ABSENCE}
+PENDING_STATE_FOR = {RESERVE: PENDING_RESERVATION, ABSENCE: PENDING_ABSENCE}
+FINAL_STATE_FOR = {RESERVE: RESERVED, ABSENCE: ABSENT}
+
+# Why an activity does not run on a day.
+NOT_ON_THAT_WEEKDAY = "weekday"
+PUBLIC_HOLIDAY = "public_holiday"
+SCHOOL_HOLIDAY = "school_holiday"
+CLOSED = "closure"
+
+
+class Activity(db.Model):
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    # ISO weekdays it runs on, as digits: "1245" is Monday, Tuesday, Thursday, Friday.
+    weekdays: Mapped[str] = mapped_column(String(7), default="1245")
+    runs_in_school_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    includes_meal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Deadline: `deadline_days` days (working days if `deadline_working_days`) before
+    # the day, at `deadline_time`, Europe/Paris time.
+    deadline_days: Mapped[int] = mapped_column(Integer, default=2)
+    deadline_time: Mapped[time] = mapped_column(Time, default=time(10, 0))
+    deadline_working_days: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @classmethod
+    def ordered(cls, only_active=True):
+        query = select(cls).order_by(cls.position, cls.id)
+        if only_active:
+            query = query.where(cls.active.is_(True))
+        return db.session.scalars(query).all()
+
+    @property
+    def weekday_numbers(self):
+        return sorted({int(d) for d in self.weekdays or "" if d in "1234567"})
+
+    @property
+    def hours(self):
+        return f"{self.start_time:%H:%M} - {self.end_time:%H:%M}"
+
+    def deadline_for(self, day):
+        """Until when `day` can be reserved or cancelled, as naive UTC."""
+        if self.deadline_working_days:
+            limit_day = working_days_before(day, self.deadline_days)
+        else:
+            limit_day = day - timedelta(days=self.deadline_days)
+        return paris_to_utc(datetime.combine(limit_day, self.deadline_time))
+
+    def is_in_time(self, day, submitted_at):
+        """A request is in time if it was submitted at or before the deadline."""
+        return submitted_at <= self.deadline_for(day)
+
+
+class Closure(db.Model):
+    """Days an activity (or every activity, when activity_id is empty) does not run,
+    on top of public holidays and school holidays: strike, training day..."""
+    __tablename__ = "closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date, index=True)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    activity = relationship("Activity")
+
+    def covers(self, activity_id, day):
+        return (self.first_day <= day <= self.last_day
+                and (self.activity_id is None or self.activity_id == activity_id))
+
+    @classmethod
+    def overlapping(cls, first_day, last_day):
+        return db.session.scalars(select(cls).where(
+            cls.first_day <= last_day, cls.last_day >= first_day)).all()
+
+
+class Enrollment(db.Model):
+    """A child admitted to an activity for a school year: only then can it be booked."""
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("child_id", "activity_id", "school_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"),
+                                          index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    school_year: Mapped[int] = mapped_column(Integer)
+
+    child = relationship("Child")
+    activity = relationship("Activity")
+
+    @classmethod
+    def keys_for(cls, child_ids, school_years):
+        """{(child_id, activity_id, school_year)} for these children and years."""
+        rows = db.session.execute(select(cls.child_id, cls.activity_id, cls.school_year).where(
+            cls.child_id.in_(child_ids), cls.school_year.in_(school_years))).all()
+        return {tuple(row) for row in rows}
+
+
+class Booking(db.Model):
+    """One cell of the planning: a child, an activity, a day, and its state."""
+    __tablename__ = "bookings"
+    __table_args__ = (UniqueConstraint("child_id", "activity_id", "day"),
+                      Index("ix_bookings_activity_id_day", "activity_id", "day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(24), default=NONE)
+    # The latest request line about this cell: the pending one, or the last decided.
+    last_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("request_lines.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    child = relationship("Child")
+    activity = relationship("Activity")
+    last_line = relationship("RequestLine", foreign_keys=[last_line_id])
+
+    @property
+    def is_pending(self):
+        return self.state in PENDING
+
+
+class PlanningCalendar:
+    """When activities run, for a town and a range of days, loaded in one query."""
+
+    def __init__(self, zone, first_day, last_day):
+        self.zone = zone
+        self.closures = Closure.overlapping(first_day, last_day)
+
+    def why_not_running(self, activity, day):
+        """None if the activity runs that day, else the reason it does not."""
+        if day.isoweekday() not in activity.weekday_numbers:
+            return NOT_ON_THAT_WEEKDAY
+        if is_public_holiday(day):
+            return PUBLIC_HOLIDAY
+        if not activity.runs_in_school_holidays and is_school_holiday(day, self.zone):
+            return SCHOOL_HOLIDAY
+        if any(closure.covers(activity.id, day) for closure in self.closures):
+            return CLOSED
+        return None
+
+    def runs(self, activity, day):
+        return self.why_not_running(activity, day) is None
+
+
+def is_enrolled(enrollment_keys, child_id, activity_id, day):
+    return (child_id, activity_id, school_year_of(day)) in enrollment_keys

@@ -1,0 +1,242 @@
+"""Requests (demandes): what a parent asked, one line per child x activity x day.
+
+A request is saved with its lines and its planning cells set pending in one
+transaction; a job then decides every line with `Request.decide`, the single place where
+the rules of the internal regulations accept or refuse a line.
+"""
+from collections import Counter
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from extensions import db
+from models.calendar import school_year_of
+from models.clock import utcnow
+from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.planning import (
+    ACTION_FOR_STATE,
+    FINAL_STATE_FOR,
+    NONE,
+    PENDING_ABSENCE,
+    PENDING_STATE_FOR,
+    RESERVE,
+    RESERVED,
+    Activity,
+    Booking,
+    Enrollment,
+    PlanningCalendar,
+)
+
+RECEIVED = "received"
+PROCESSED = "processed"
+ACCEPTED = "accepted"
+REFUSED = "refused"
+# Refusal reasons besides those of PlanningCalendar.why_not_running.
+LATE = "late"
+NOT_ENROLLED = "not_enrolled"
+FULL = "full"
+
+CELL = "cell"      # a tap on one planning cell
+PERIOD = "period"  # the long-period form
+
+
+class Request(db.Model):
+    __tablename__ = "requests"
+    __table_args__ = (UniqueConstraint("family_id", "client_token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"),
+                                           index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10), default=CELL)
+    action: Mapped[str] = mapped_column(String(10))
+    # The deadline is judged on this time, never on when the job runs.
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default=RECEIVED, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Sent with the long-period form: the same form sent twice makes one request.
+    client_token: Mapped[str | None] = mapped_column(String(64))
+
+    family = relationship("Family")
+    user = relationship("User")
+    lines = relationship("RequestLine", back_populates="request", cascade="all, delete-orphan",
+                         order_by="(RequestLine.child_id, RequestLine.activity_id, "
+                                  "RequestLine.day)")
+
+    @property
+    def is_processed(self):
+        return self.status == PROCESSED
+
+    @classmethod
+    def for_family(cls, family_id, limit, offset=0):
+        return db.session.scalars(
+            select(cls).where(cls.family_id == family_id)
+            .options(selectinload(cls.lines).selectinload(RequestLine.child),
+                     selectinload(cls.lines).selectinload(RequestLine.activity))
+            .order_by(cls.submitted_at.desc(), cls.id.desc()).limit(limit).offset(offset)
+        ).all()
+
+    @classmethod
+    def waiting_ids(cls, submitted_before):
+        return db.session.scalars(select(cls.id).where(
+            cls.status == RECEIVED, cls.submitted_at < submitted_before).order_by(cls.id)).all()
+
+    def decide(self, zone):
+        """Accept or refuse every undecided line and settle its planning cell."""
+        lines = [line for line in self.lines if line.outcome is None]
+        if lines:
+            _decide_lines(self, lines, zone)
+        self.status = PROCESSED
+        self.processed_at = utcnow()
+
+    def line_groups(self):
+        """Lines grouped by child and activity, in the order a person reads them."""
+        groups = {}
+        for line in self.lines:
+            groups.setdefault((line.child, line.activity), []).append(line)
+        return [(child, activity, sorted(lines, key=lambda line: line.day))
+                for (child, activity), lines in groups.items()]
+
+
+class RequestLine(db.Model):
+    __tablename__ = "request_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
+                                            index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(10))
+    from_state: Mapped[str] = mapped_column(String(24), default=NONE)
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(20))
+    # For a late line: the deadline that was missed, to say it in the refusal.
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    request = relationship("Request", back_populates="lines")
+    child = relationship("Child")
+    activity = relationship("Activity")
+
+    @property
+    def accepted(self):
+        return self.outcome == ACCEPTED
+
+    @property
+    def refused(self):
+        return self.outcome == REFUSED
+
+
+def ask_for_cell(family, child, activity, day, user):
+    """A tap on a planning cell: reserve a free or absent day, or declare an absence
+    on a reserved one. Saves the request, its line and the pending cell together.
+
+    Returns (booking, request); request is None when the cell was already pending
+    (a second tap, or another guardian at the same moment): nothing new is asked.
+    """
+    begin_write()
+    insert_ignoring_conflicts(Booking, [{"child_id": child.id, "activity_id": activity.id,
+                                         "day": day, "state": NONE, "updated_at": utcnow()}],
+                              ["child_id", "activity_id", "day"])
+    booking = db.session.scalars(
+        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
+                              Booking.day == day)
+        .with_for_update().execution_options(populate_existing=True)).one()
+    action = ACTION_FOR_STATE.get(booking.state)
+    if action is None:
+        db.session.commit()
+        return booking, None
+    request = Request(family_id=family.id, user=user, kind=CELL, action=action,
+                      submitted_at=utcnow())
+    line = RequestLine(child_id=child.id, activity_id=activity.id, day=day, action=action,
+                       from_state=booking.state)
+    request.lines.append(line)
+    db.session.add(request)
+    db.session.flush()
+    booking.state = PENDING_STATE_FOR[action]
+    booking.last_line_id = line.id
+    booking.updated_at = utcnow()
+    return booking, request
+
+
+def _decide_lines(request, lines, zone):
+    """Decide lines in bulk: a few queries whatever their number (a school year of a
+    long-period request is about 1,700 lines)."""
+    days = [line.day for line in lines]
+    activity_ids = sorted({line.activity_id for line in lines})
+    child_ids = sorted({line.child_id for line in lines})
+    # Locking the activities serialises capacity counting between workers.
+    activities = {a.id: a for a in db.session.scalars(
+        select(Activity).where(Activity.id.in_(activity_ids)).order_by(Activity.id)
+        .with_for_update())}
+    calendar = PlanningCalendar(zone, min(days), max(days))
+    enrolled = Enrollment.keys_for(child_ids, {school_year_of(day) for day in days})
+    bookings = {(b.child_id, b.activity_id, b.day): b for b in db.session.scalars(
+        select(Booking).where(Booking.child_id.in_(child_ids),
+                              Booking.activity_id.in_(activity_ids),
+                              Booking.day.between(min(days), max(days))))}
+    taken = _places_taken([a for a in activities.values() if a.capacity is not None],
+                          min(days), max(days))
+    now = utcnow()
+    line_updates, booking_updates = [], []
+    for line in lines:
+        activity = activities[line.activity_id]
+        reason = _refusal(line, activity, calendar, enrolled, taken, request.submitted_at)
+        if reason is None and line.action == RESERVE:
+            taken[(activity.id, line.day)] += 1
+        line_updates.append({
+            "id": line.id, "outcome": REFUSED if reason else ACCEPTED, "reason": reason,
+            "deadline_at": activity.deadline_for(line.day) if reason == LATE else None,
+            "decided_at": now})
+        booking = bookings.get((line.child_id, line.activity_id, line.day))
+        # A cell changed since (a closure released it) is left as it now is.
+        if booking is not None and booking.last_line_id == line.id and booking.is_pending:
+            state = line.from_state if reason else FINAL_STATE_FOR[line.action]
+            booking_updates.append({"id": booking.id, "state": state, "updated_at": now})
+    db.session.execute(update(RequestLine), line_updates)
+    if booking_updates:
+        db.session.execute(update(Booking), booking_updates)
+    db.session.expire_all()
+
+
+def _refusal(line, activity, calendar, enrolled, taken, submitted_at):
+    """Why a line is refused, or None when it is accepted."""
+    not_running = calendar.why_not_running(activity, line.day)
+    if not_running:
+        return not_running
+    if (line.child_id, activity.id, school_year_of(line.day)) not in enrolled:
+        return NOT_ENROLLED
+    if not activity.is_in_time(line.day, submitted_at):
+        return LATE
+    if (line.action == RESERVE and activity.capacity is not None
+            and taken[(activity.id, line.day)] >= activity.capacity):
+        return FULL
+    return None
+
+
+def _places_taken(activities, first_day, last_day):
+    """Places taken per (activity, day): reserved cells, and reserved ones whose absence
+    is not decided yet."""
+    taken = Counter()
+    if not activities:
+        return taken
+    rows = db.session.execute(
+        select(Booking.activity_id, Booking.day, func.count())
+        .where(Booking.activity_id.in_([a.id for a in activities]),
+               Booking.day.between(first_day, last_day),
+               Booking.state.in_((RESERVED, PENDING_ABSENCE)))
+        .group_by(Booking.activity_id, Booking.day)).all()
+    for activity_id, day, count in rows:
+        taken[(activity_id, day)] = count
+    return taken
+
+
+def lock_request(request_id):
+    """The request, locked for deciding it (two workers never decide it together)."""
+    begin_write()
+    return db.session.scalars(select(Request).where(Request.id == request_id)
+                              .with_for_update().execution_options(populate_existing=True)
+                              ).one_or_none()
+
