@@ -1,7 +1,8 @@
 """What every area of the site shares: page rendering for full pages and htmx
 fragments, the navigation, the language, and the error pages."""
 from flask import current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -83,9 +84,26 @@ def current_town():
     return g.town
 
 
+def day_in_words(day):
+    """'lundi 7 septembre'."""
+    return format_date(day, _("EEEE d MMMM"))
+
+
+def moment_in_words(moment):
+    """A naive-UTC datetime as Paris time in words: 'mardi 8 septembre à 10:00'."""
+    return format_datetime(moment, _("EEEE d MMMM 'à' HH:mm"))
+
+
+def short_day(day):
+    """'lun. 7/9', as in the planning's column titles."""
+    return format_date(day, _("EEE d/M"))
+
+
 def init_app(app):
     for status in ERRORS:
         app.register_error_handler(status, _error_handler(status))
+    app.jinja_env.filters.update(day_in_words=day_in_words, moment_in_words=moment_in_words,
+                                 short_day=short_day)
 
     @app.context_processor
     def portal_context():

@@ -10,6 +10,7 @@ Rules every job here follows (RQ delivers at least once):
 import functools
 import logging
 from contextlib import nullcontext
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
 from redis import Redis
@@ -26,6 +27,8 @@ QUEUE_NAME = "portail"
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 FAILED_JOBS_KEPT_SECONDS = 7 * 24 * 3600
 RESULTS_KEPT_SECONDS = 24 * 3600
+# A started job whose worker has not beaten for this long died with its worker.
+DEAD_AFTER = timedelta(minutes=2)
 log = logging.getLogger(__name__)
 
 _worker_app = None
@@ -45,8 +48,21 @@ def queue(app=None):
     return Queue(QUEUE_NAME, connection=redis_connection(app), serializer=JSONSerializer)
 
 
+def _is_alive(existing):
+    status = existing.get_status(refresh=False)
+    if status not in ACTIVE:
+        return False
+    if status == JobStatus.STARTED:
+        beat = existing.last_heartbeat or existing.started_at
+        if beat is not None:
+            beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+            return datetime.now(UTC) - beat < DEAD_AFTER
+    return True
+
+
 def enqueue(func, *args, job_id, **options):
-    """Enqueue func(*args) as job_id unless that job is already waiting or running.
+    """Enqueue func(*args) as job_id unless that job is already waiting or running
+    (a job left "started" by a killed worker is replaced).
 
     Returns False (and logs) when Redis cannot be reached: the caller has already
     committed the work to the database, where the sweep will find it.
@@ -56,8 +72,10 @@ def enqueue(func, *args, job_id, **options):
     try:
         jobs = queue()
         existing = jobs.fetch_job(job_id)
-        if existing is not None and existing.get_status(refresh=False) in ACTIVE:
-            return True
+        if existing is not None:
+            if _is_alive(existing):
+                return True
+            existing.delete()
         jobs.enqueue(func, *args, job_id=job_id, **options)
         return True
     except RedisError as error:

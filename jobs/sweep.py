@@ -3,6 +3,7 @@
 It covers Redis being down when work was committed, a worker killed mid-job and a
 job that failed all its retries. Every job it enqueues is idempotent.
 """
+import importlib
 from datetime import timedelta
 
 from extensions import db
@@ -16,8 +17,10 @@ SWEEP_INTERVAL_SECONDS = 60
 GRACE = timedelta(seconds=30)
 SESSION_ROWS_KEPT = timedelta(days=30)
 
-# Later areas add (name, function) pairs: each function re-enqueues its own leftovers.
+# Each area marks with @sweeper a function that re-enqueues its own leftovers; the
+# modules holding them are listed here so the sweep always loads them.
 SWEEPERS = []
+SWEEPER_MODULES = ["jobs.requests"]
 
 
 def sweeper(func):
@@ -42,5 +45,7 @@ def purge_old_sessions(now):
 
 @job
 def sweep():
+    for module in SWEEPER_MODULES:
+        importlib.import_module(module)
     now = utcnow()
     return {func.__name__: func(now) for func in SWEEPERS}

@@ -15,8 +15,7 @@ def begin_write():
     needs nothing here, the callers lock rows with SELECT ... FOR UPDATE. Whatever the
     current transaction holds is committed first.
     """
-    if db.session.in_transaction():
-        db.session.commit()
+    db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
 
 

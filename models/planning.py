@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
 from models.calendar import (
@@ -28,6 +28,7 @@ from models.calendar import (
     working_days_before,
 )
 from models.clock import paris_to_utc, utcnow
+from models.family import Child
 
 # Booking states (DESIGN.md, "The planning cell").
 NONE = "none"
@@ -118,6 +119,22 @@ class Closure(db.Model):
     def covers(self, activity_id, day):
         return (self.first_day <= day <= self.last_day
                 and (self.activity_id is None or self.activity_id == activity_id))
+
+    def release_bookings(self):
+        """Free the cells this closure cancels (reserved, or waiting for a decision);
+        returns them. A pending request on them will be refused for the closure."""
+        query = select(Booking).where(Booking.day.between(self.first_day, self.last_day),
+                                      Booking.state.in_((RESERVED, *PENDING)))
+        if self.activity_id is not None:
+            query = query.where(Booking.activity_id == self.activity_id)
+        released = db.session.scalars(query.options(
+            selectinload(Booking.child).selectinload(Child.family),
+            selectinload(Booking.activity))).all()
+        now = utcnow()
+        for booking in released:
+            booking.state = NONE
+            booking.updated_at = now
+        return released
 
     @classmethod
     def overlapping(cls, first_day, last_day):

@@ -135,6 +135,7 @@ def _reset_schema(db):
 
 
 def _isolated_client_class():
+    from flask import has_app_context
     from flask.testing import FlaskClient
 
     from extensions import db
@@ -149,8 +150,9 @@ def _isolated_client_class():
 
         def open(self, *args, **kwargs):
             response = contextvars.Context().run(super().open, *args, **kwargs)
-            # End the test's own read transaction so it sees what the request committed.
-            db.session.rollback()
+            if has_app_context():
+                # End the test's own read transaction: it sees what the request committed.
+                db.session.rollback()
             return response
 
     return IsolatedClient

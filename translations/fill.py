@@ -14,19 +14,25 @@ from babel.messages.pofile import read_po, write_po
 CATALOGUE = Path(__file__).parent / "en" / "LC_MESSAGES" / "messages.po"
 
 
+def is_translated(message):
+    strings = message.string if message.pluralizable else (message.string,)
+    return all(strings) and "fuzzy" not in message.flags
+
+
 def main(argv):
     with CATALOGUE.open("rb") as handle:
         catalogue = read_po(handle, locale="en")
     additions = runpy.run_path(argv[1])["EN"] if len(argv) > 1 else {}
     missing = []
     for message in catalogue:
-        if not message.id or message.string:
+        if not message.id or is_translated(message):
             continue
-        if message.id in additions:
-            message.string = additions[message.id]
+        key = message.id[0] if message.pluralizable else message.id
+        if key in additions:
+            message.string = additions[key]  # a (singular, plural) pair for plurals
             message.flags.discard("fuzzy")
         else:
-            missing.append(message.id)
+            missing.append(key)
     with CATALOGUE.open("wb") as handle:
         write_po(handle, catalogue, width=100, omit_header=False)
     for text in missing:

@@ -22,4 +22,4 @@ def index():
     return render_page("admin/index.html", counts=counts)
 
 
-from blueprints.admin import families  # noqa: E402,F401  (registers its routes on bp)
+from blueprints.admin import activities, families  # noqa: E402,F401  (register their routes)

@@ -15,7 +15,7 @@ from models import AuditEvent, Child, Family, Guardian
 PAGE_SIZE = 50
 
 
-def _family_or_404(family_id):
+def family_or_404(family_id):
     family = db.session.get(Family, family_id, options=[
         selectinload(Family.guardians).selectinload(Guardian.user),
         selectinload(Family.children)])
@@ -68,13 +68,13 @@ def _guardian_from(form):
 
 @bp.get("/familles/<int:family_id>")
 def family(family_id):
-    return render_page("admin/families/show.html", family=_family_or_404(family_id),
+    return render_page("admin/families/show.html", family=family_or_404(family_id),
                        code_form=ConfirmForm())
 
 
 @bp.route("/familles/<int:family_id>/responsables/nouveau", methods=["GET", "POST"])
 def new_guardian(family_id):
-    family = _family_or_404(family_id)
+    family = family_or_404(family_id)
     form = GuardianForm()
     if form.validate_on_submit():
         guardian = _guardian_from(form)
@@ -90,7 +90,7 @@ def new_guardian(family_id):
 
 @bp.route("/familles/<int:family_id>/enfants/nouveau", methods=["GET", "POST"])
 def new_child(family_id):
-    family = _family_or_404(family_id)
+    family = family_or_404(family_id)
     form = ChildForm(data={"last_name": family.name.title()} if request.method == "GET" else None)
     if form.validate_on_submit():
         child = Child(first_name=form.first_name.data.strip(),
@@ -110,7 +110,7 @@ def new_child(family_id):
 
 @bp.post("/familles/<int:family_id>/code")
 def issue_code(family_id):
-    family = _family_or_404(family_id)
+    family = family_or_404(family_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)

@@ -1,0 +1,225 @@
+"""Activities and their rules (admins), closures and enrollments (staff)."""
+from datetime import date, time, timedelta
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from blueprints import render_page
+from blueprints.admin import bp
+from blueprints.admin.families import family_or_404
+from blueprints.admin.forms import ConfirmForm
+from blueprints.auth.forms import REQUIRED
+from extensions import db
+from jobs.emails import external_url, queue_email
+from models import Activity, AuditEvent, Closure, Enrollment
+from models.calendar import school_year_label, school_year_of
+from security import admin_only
+
+WEEKDAY_CHOICES = [SelectChoice(str(number), label) for number, label in enumerate(
+    [_l("Lundi"), _l("Mardi"), _l("Mercredi"), _l("Jeudi"), _l("Vendredi"), _l("Samedi"),
+     _l("Dimanche")], start=1)]
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ActivityForm(FlaskForm):
+    name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    start_time = TimeField(_l("Heure de début"), validators=[InputRequired(REQUIRED)])
+    end_time = TimeField(_l("Heure de fin"), validators=[InputRequired(REQUIRED)])
+    weekdays = CheckboxesField(_l("Jours de fonctionnement"), choices=WEEKDAY_CHOICES,
+                               validators=[DataRequired(_l("Choisissez au moins un jour."))])
+    runs_in_school_holidays = BooleanField(_l("Fonctionne aussi pendant les vacances scolaires"))
+    includes_meal = BooleanField(_l("Comprend un repas (compte des repas)"))
+    capacity = IntegerField(_l("Capacité (places par jour)"),
+                            validators=[Optional(), NumberRange(min=1, max=10000)],
+                            description=_l("Laisser vide si le nombre de places n'est pas "
+                                           "limité."))
+    deadline_days = IntegerField(_l("Délai : nombre de jours avant"),
+                                 validators=[InputRequired(REQUIRED), NumberRange(min=0, max=60)])
+    deadline_time = TimeField(_l("Délai : heure limite"), validators=[InputRequired(REQUIRED)])
+    deadline_working_days = BooleanField(_l("Compter seulement les jours ouvrés (hors samedis, "
+                                            "dimanches et jours fériés)"))
+    position = IntegerField(_l("Ordre d'affichage"), default=0,
+                            validators=[Optional(), NumberRange(min=0, max=999)])
+    active = BooleanField(_l("Activité proposée aux familles"), default=True)
+
+    def validate_end_time(self, field):
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError(_l("L'heure de fin doit être après l'heure de début."))
+
+
+@bp.get("/activites")
+def activities():
+    return render_page("admin/activities/list.html", activities=Activity.ordered(only_active=False))
+
+
+@bp.route("/activites/nouvelle", methods=["GET", "POST"])
+@admin_only
+def new_activity():
+    form = ActivityForm(data={"deadline_days": 2, "deadline_time": time(10, 0),
+                              "deadline_working_days": True, "weekdays": ["1", "2", "4", "5"],
+                              "active": True} if request.method == "GET" else None)
+    return _save_activity(form, Activity())
+
+
+@bp.route("/activites/<int:activity_id>", methods=["GET", "POST"])
+@admin_only
+def edit_activity(activity_id):
+    activity = db.session.get(Activity, activity_id) or abort(404)
+    form = ActivityForm(obj=activity, data={"weekdays": list(activity.weekdays)}
+                        if request.method == "GET" else None)
+    return _save_activity(form, activity)
+
+
+def _save_activity(form, activity):
+    if form.validate_on_submit():
+        weekdays = "".join(sorted(form.weekdays.data))
+        form.populate_obj(activity)
+        activity.weekdays = weekdays
+        activity.position = form.position.data or 0
+        db.session.add(activity)
+        db.session.flush()
+        AuditEvent.record(current_user, "activity.saved", activity)
+        db.session.commit()
+        flash(_("Activité enregistrée. Le planning des familles applique ces règles dès "
+                "maintenant."), "success")
+        return redirect(url_for("admin.activities"))
+    status = 422 if request.method == "POST" else 200
+    return render_page("admin/activities/form.html", form=form, activity=activity), status
+
+
+class ClosureForm(FlaskForm):
+    activity_id = SelectField(_l("Activité"), coerce=int, validators=[InputRequired()])
+    first_day = DateField(_l("Premier jour"), validators=[InputRequired(_l("Saisissez une date "
+                                                                            "valide."))])
+    last_day = DateField(_l("Dernier jour"), validators=[InputRequired(_l("Saisissez une date "
+                                                                           "valide."))])
+    reason = StringField(_l("Motif"), validators=[DataRequired(REQUIRED), Length(max=200)],
+                         description=_l("Par exemple : grève, journée pédagogique."))
+
+    def validate_last_day(self, field):
+        if self.first_day.data and field.data:
+            if field.data < self.first_day.data:
+                raise ValidationError(_l("Le dernier jour ne peut pas précéder le premier."))
+            if field.data - self.first_day.data > timedelta(days=366):
+                raise ValidationError(_l("Une fermeture ne peut pas dépasser un an."))
+
+
+def _closure_form():
+    form = ClosureForm()
+    form.activity_id.choices = [SelectChoice(0, _("Toutes les activités"))] + [
+        SelectChoice(a.id, a.name) for a in Activity.ordered(only_active=False)]
+    return form
+
+
+@bp.route("/fermetures", methods=["GET", "POST"])
+def closures():
+    form = _closure_form()
+    if form.validate_on_submit():
+        closure = Closure(activity_id=form.activity_id.data or None, first_day=form.first_day.data,
+                          last_day=form.last_day.data, reason=form.reason.data.strip())
+        db.session.add(closure)
+        db.session.flush()
+        released = closure.release_bookings()
+        _tell_families(closure, released)
+        AuditEvent.record(current_user, "closure.created", closure, released=len(released))
+        db.session.commit()
+        flash(_("Fermeture enregistrée : %(count)s réservation(s) libérée(s), les familles "
+                "concernées sont prévenues par email.", count=len(released)), "success")
+        return redirect(url_for("admin.closures"))
+    upcoming = db.session.scalars(select(Closure).where(Closure.last_day >= date.today())
+                                  .order_by(Closure.first_day)).all()
+    status = 422 if request.method == "POST" else 200
+    return render_page("admin/activities/closures.html", form=form, closures=upcoming,
+                       delete_form=ConfirmForm()), status
+
+
+def _tell_families(closure, released):
+    by_family = {}
+    for booking in released:
+        by_family.setdefault(booking.child.family, []).append(booking)
+    for family, bookings in by_family.items():
+        for guardian in family.guardians:
+            user = guardian.user
+            if user is None or not user.is_confirmed:
+                continue
+            queue_email(user.email, "closure_released", _l("Fermeture exceptionnelle"),
+                        dedupe_key=f"closure-{closure.id}-user-{user.id}", user=user,
+                        closure=closure, bookings=bookings,
+                        planning_url=external_url("planning.index"))
+
+
+@bp.post("/fermetures/<int:closure_id>/supprimer")
+def delete_closure(closure_id):
+    closure = db.session.get(Closure, closure_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    AuditEvent.record(current_user, "closure.deleted", closure)
+    db.session.delete(closure)
+    db.session.commit()
+    flash(_("Fermeture supprimée. Les réservations libérées ne sont pas rétablies."), "info")
+    return redirect(url_for("admin.closures"))
+
+
+@bp.route("/familles/<int:family_id>/inscriptions", methods=["GET", "POST"])
+def enrollments(family_id):
+    family = family_or_404(family_id)
+    this_year = school_year_of(date.today())
+    years = [this_year, this_year + 1]
+    year = request.values.get("annee", this_year, type=int)
+    if year not in years:
+        abort(404)
+    activities = Activity.ordered(only_active=False)
+    current = Enrollment.keys_for([c.id for c in family.children], [year])
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        valid_ids = {a.id for a in activities}
+        for child in family.children:
+            wanted = {int(v) for v in request.form.getlist(f"child-{child.id}") if v.isdigit()}
+            _set_enrollments(child, year, wanted & valid_ids,
+                             {a for (c, a, _y) in current if c == child.id})
+        AuditEvent.record(current_user, "enrollments.saved", family, family_id=family.id,
+                          school_year=year)
+        db.session.commit()
+        flash(_("Inscriptions %(year)s enregistrées.", year=school_year_label(year)), "success")
+        return redirect(url_for("admin.family", family_id=family.id))
+    return render_page("admin/activities/enrollments.html", family=family, form=form,
+                       activities=activities, current=current, year=year, years=years,
+                       year_label=school_year_label)
+
+
+def _set_enrollments(child, year, wanted, existing):
+    for activity_id in wanted - existing:
+        db.session.add(Enrollment(child_id=child.id, activity_id=activity_id, school_year=year))
+    if existing - wanted:
+        db.session.execute(db.delete(Enrollment).where(
+            Enrollment.child_id == child.id, Enrollment.school_year == year,
+            Enrollment.activity_id.in_(existing - wanted)))

@@ -1,0 +1,178 @@
+"""Activités: the family's planning, taps on its cells, and Mes demandes.
+Section 3 of the user's guide."""
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField
+from wtforms.validators import InputRequired
+
+from blueprints import current_town, render_alert, render_page
+from extensions import db
+from jobs.requests import enqueue_request
+from models import Activity, Child, Request
+from models.clock import to_paris, utcnow
+from models.grid import family_planning, single_cell
+from models.requests import ask_for_cell
+from security import is_htmx, parent_required, safe_next
+
+bp = Blueprint("planning", __name__)
+bp.before_request(parent_required)
+
+VIEWS = {
+    "mois": _l("Mois"), "semaine": _l("Semaine"), "semaine5": _l("Semaine 5j"),
+    "jour": _l("Jour"), "liste": _l("Liste"),
+}
+DEFAULT_VIEW = "semaine"
+REQUESTS_PER_PAGE = 20
+
+
+@dataclass
+class Period:
+    view: str
+    first: date
+    last: date
+    previous: date
+    next: date
+
+    @property
+    def title(self):
+        if self.view == "jour":
+            return format_date(self.first, "EEEE d MMMM y")
+        if self.view in ("mois", "liste"):
+            return format_date(self.first, "LLLL y")
+        same_month = self.first.month == self.last.month
+        start = format_date(self.first, "d" if same_month else "d MMM")
+        return f"{start} — {format_date(self.last, 'd MMM y')}"
+
+    @property
+    def leading_blanks(self):
+        """Empty boxes before the first day in the month grid (weeks start on Monday)."""
+        return self.first.weekday() if self.view == "mois" else 0
+
+
+def period_for(view, day):
+    if view == "jour":
+        return Period(view, day, day, day - timedelta(days=1), day + timedelta(days=1))
+    if view in ("semaine", "semaine5"):
+        monday = day - timedelta(days=day.weekday())
+        last = monday + timedelta(days=4 if view == "semaine5" else 6)
+        return Period(view, monday, last, monday - timedelta(weeks=1),
+                      monday + timedelta(weeks=1))
+    first = day.replace(day=1)
+    last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
+    previous = (first - timedelta(days=1)).replace(day=1)
+    return Period(view, first, last, previous, last + timedelta(days=1))
+
+
+def today():
+    return to_paris(utcnow()).date()
+
+
+def _family():
+    return current_user.family
+
+
+def _child_or_404(child_id):
+    child = db.session.get(Child, child_id) if child_id else None
+    if child is None or child.family_id != _family().id:
+        abort(404)  # another family's child is never shown, not even its existence
+    return child
+
+
+def _activity_or_404(activity_id):
+    activity = db.session.get(Activity, activity_id) if activity_id else None
+    if activity is None or not activity.active:
+        abort(404)
+    return activity
+
+
+@bp.get("/activites")
+def index():
+    view = request.args.get("vue", DEFAULT_VIEW)
+    if view not in VIEWS:
+        view = DEFAULT_VIEW
+    day = today()
+    bad_date = False
+    if request.args.get("date"):
+        try:
+            day = date.fromisoformat(request.args["date"])
+        except ValueError:
+            bad_date = True
+    period = period_for(view, day)
+    family = _family()
+    plan = family_planning(family.children, period.first, period.last,
+                           current_town().holiday_zone)
+    any_locked = any(cell.locked and cell.day >= today() for d in plan for cell in d.cells)
+    return render_page("planning/index.html", block="planning", family=family, plan=plan,
+                       period=period, views=VIEWS, today=today(), bad_date=bad_date,
+                       any_locked=any_locked)
+
+
+class CellForm(FlaskForm):
+    enfant = IntegerField(validators=[InputRequired()])
+    activite = IntegerField(validators=[InputRequired()])
+    jour = DateField(validators=[InputRequired()])
+
+
+def _render_cell(cell):
+    """Only the cell: the tap answer and what a pending cell polls."""
+    return render_template("planning/_cell.html", cell=cell, compact=False)
+
+
+@bp.get("/activites/case")
+def cell():
+    """A cell as it is now: a pending cell asks for this every few seconds."""
+    try:
+        day = date.fromisoformat(request.args.get("jour", ""))
+    except ValueError:
+        abort(404)
+    child = _child_or_404(request.args.get("enfant", type=int))
+    activity = _activity_or_404(request.args.get("activite", type=int))
+    return _render_cell(single_cell(child, activity, day))
+
+
+@bp.post("/activites/case")
+def tap():
+    """A tap on a cell: reserve, or declare an absence. The cell turns pending at once;
+    a job decides, and the cell settles by itself."""
+    form = CellForm()
+    if not form.validate_on_submit():
+        return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
+                              "recommencez."), status=400)
+    child = _child_or_404(form.enfant.data)
+    activity = _activity_or_404(form.activite.data)
+    booking, new_request = ask_for_cell(_family(), child, activity, form.jour.data, current_user)
+    if new_request is not None:
+        enqueue_request(new_request)
+    db.session.commit()
+    if is_htmx():
+        return _render_cell(single_cell(child, activity, form.jour.data))
+    if new_request is not None:
+        flash(_("Votre demande a été envoyée : vous recevrez un accusé de réception puis la "
+                "réponse par email."), "success")
+    back = safe_next(_referrer_path()) or url_for("planning.index", vue=DEFAULT_VIEW,
+                                                  date=form.jour.data.isoformat())
+    return redirect(back)
+
+
+def _referrer_path():
+    referrer = request.referrer or ""
+    if not referrer.startswith(request.host_url):
+        return None
+    return "/" + referrer[len(request.host_url):]
+
+
+@bp.get("/mes-demandes")
+def requests():
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = Request.for_family(_family().id, limit=REQUESTS_PER_PAGE + 1,
+                              offset=(page - 1) * REQUESTS_PER_PAGE)
+    return render_page("planning/requests.html", requests=rows[:REQUESTS_PER_PAGE], page=page,
+                       has_more=len(rows) > REQUESTS_PER_PAGE)

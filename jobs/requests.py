@@ -1,0 +1,67 @@
+"""Processing of planning requests: the receipt email at once, then a job decides every
+line and sends the decision email."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from extensions import db
+from jobs import enqueue, enqueue_after_commit, job
+from jobs.emails import external_url, queue_email
+from jobs.sweep import sweeper
+from models import Request, Town
+from models.requests import lock_request
+
+# A request still "received" this long after it was sent has lost its job (Redis was
+# down, or the worker died): the sweep enqueues it again.
+LOST_AFTER = timedelta(minutes=1)
+
+
+def job_id(request_id):
+    return f"request-{request_id}"
+
+
+def enqueue_request(request):
+    """After the commit: the receipt email, then the decision job."""
+    _queue_receipt(request)
+    enqueue_after_commit(process_request, request.id, job_id=job_id(request.id))
+
+
+def _recipient(request):
+    return request.user.email if request.user is not None else None
+
+
+def _queue_receipt(request):
+    to = _recipient(request)
+    if to:
+        queue_email(to, "request_receipt", _l("Demande reçue"),
+                    dedupe_key=f"request-{request.id}-receipt", user=request.user,
+                    request=request, requests_url=external_url("planning.requests"))
+
+
+@job
+def process_request(request_id):
+    """Decide every line of a request. Safe to run twice: a processed request only
+    makes sure its decision email exists (it is never queued twice)."""
+    request = lock_request(request_id)
+    if request is None:
+        db.session.rollback()
+        return "missing"
+    outcome = "already processed"
+    if not request.is_processed:
+        request.decide(Town.current().holiday_zone)
+        outcome = "processed"
+    to = _recipient(request)
+    if to:
+        queue_email(to, "request_decision", _l("Demande traitée"),
+                    dedupe_key=f"request-{request.id}-decision", user=request.user,
+                    request=request, requests_url=external_url("planning.requests"))
+    db.session.commit()
+    return outcome
+
+
+@sweeper
+def requeue_lost_requests(now):
+    queued = 0
+    for request_id in Request.waiting_ids(submitted_before=now - LOST_AFTER):
+        queued += enqueue(process_request, request_id, job_id=job_id(request_id))
+    return queued
