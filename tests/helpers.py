@@ -1,7 +1,14 @@
 """Helpers the tests share: reading emails, filling forms with their CSRF token."""
 import html
 import re
+from datetime import date, timedelta
 from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Activity, Child, Town
+from models.planning import PlanningCalendar
 
 
 def text_of(message):
@@ -51,3 +58,21 @@ def login(client, email, password, remember=False):
     if remember:
         data["remember"] = "y"
     return submit(client, "/connexion", data)
+
+
+def activity(name):
+    return db.session.scalar(select(Activity).where(Activity.name == name))
+
+
+def child(first_name):
+    return db.session.scalar(select(Child).where(Child.first_name == first_name))
+
+
+def upcoming_day(an_activity, days_ahead=10):
+    """The first day at least `days_ahead` from today when the activity runs."""
+    start = date.today() + timedelta(days=days_ahead)
+    calendar = PlanningCalendar(Town.current().holiday_zone, start, start + timedelta(days=60))
+    day = start
+    while not calendar.runs(an_activity, day):
+        day += timedelta(days=1)
+    return day
