@@ -16,7 +16,8 @@ from blueprints.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
 from blueprints.planning import bp, today
 from extensions import db
 from jobs.requests import enqueue_request
-from models import Activity
+from models import Activity, Enrollment
+from models.calendar import school_year_of
 from models.period import (
     MAX_DAYS,
     PeriodAsk,
@@ -84,22 +85,33 @@ class PeriodForm(FlaskForm):
                          weekdays={int(d) for d in self.weekdays.data})
 
     def check_enrollments(self):
-        """Refuse a child asked for an activity they are not enrolled in at all."""
-        for child, activity in never_enrolled(self.ask()):
-            self.activities.errors.append(_(
-                "%(child)s n'est pas inscrit(e) à « %(activity)s » pour cette période : "
-                "retirez cette activité ou cet enfant.",
-                child=child.first_name, activity=activity.name))
-        return not self.activities.errors
+        """Refuse a child enrolled in none of the chosen activities, and an activity none
+        of the chosen children is enrolled in. (Léa at the canteen and Hugo at the canteen
+        and APS: Léa's APS is simply not asked, and the preview says so.)"""
+        ask = self.ask()
+        missing = set(never_enrolled(ask))
+        for child in ask.children:
+            if all((child, activity) in missing for activity in ask.activities):
+                self.children.errors.append(_(
+                    "%(child)s n'est inscrit(e) à aucune des activités choisies pour cette "
+                    "période.", child=child.first_name))
+        for activity in ask.activities:
+            if all((child, activity) in missing for child in ask.children):
+                self.activities.errors.append(_(
+                    "Aucun des enfants choisis n'est inscrit à « %(activity)s » pour cette "
+                    "période.", activity=activity.name))
+        return not (self.children.errors or self.activities.errors)
 
 
 def _new_form(family):
+    """Four weeks from next week, every child and the activities they are enrolled in."""
     start = today() + timedelta(days=7)
-    form = PeriodForm(family, data={
+    children = [c.id for c in family.children]
+    enrolled = Enrollment.keys_for(children, [school_year_of(start)])
+    return PeriodForm(family, data={
         "action": RESERVE, "weekdays": ["1", "2", "4", "5"], "first_day": start,
         "last_day": start + timedelta(days=27), "client_token": uuid.uuid4().hex,
-        "children": [c.id for c in family.children]})
-    return form
+        "children": children, "activities": sorted({a for _c, a, _y in enrolled})})
 
 
 @bp.get("/activites/longue-periode")
@@ -111,10 +123,12 @@ def period():
 @bp.post("/activites/longue-periode/apercu")
 def period_preview():
     form = PeriodForm(current_user.family)
-    groups = None
+    groups, not_enrolled = None, []
     if form.validate() and form.check_enrollments():
         groups = plan_period(form.ask(), current_town().holiday_zone)
-    return render_template("planning/_period_preview.html", form=form, groups=groups)
+        not_enrolled = never_enrolled(form.ask())
+    return render_template("planning/_period_preview.html", form=form, groups=groups,
+                           not_enrolled=not_enrolled)
 
 
 @bp.post("/activites/longue-periode")

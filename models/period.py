@@ -87,9 +87,12 @@ def plan_period(ask, zone, now=None):
                               Booking.day.between(ask.first_day, ask.last_day)))}
     days = [d for d in days_between(ask.first_day, ask.last_day)
             if d.isoweekday() in ask.weekdays]
+    pairs = {(child_id, activity_id) for child_id, activity_id, _year in enrolled}
     groups = []
     for child in ask.children:
         for activity in ask.activities:
+            if (child.id, activity.id) not in pairs:
+                continue  # never enrolled over the period: see never_enrolled()
             group = GroupPlan(child, activity)
             for day in days:
                 reason = calendar.why_not_running(activity, day)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Booking, Closure, Enrollment, Request, RequestLine
-from models.period import PeriodAsk, plan_period
+from models.period import PeriodAsk, never_enrolled, plan_period
 from tests.helpers import activity, body, child, login, page, text_of
 
 
@@ -62,8 +62,9 @@ def test_expansion_follows_weekdays_holidays_closures_and_enrollment(app, planni
     assert lea_canteen.skipped["already"] == [date(2027, 5, 13)]
     assert lea_canteen.skipped["weekday"] == [date(2027, 5, 5), date(2027, 5, 12)]
     assert len(groups[("Hugo", "Restauration scolaire")].asked) == 5
-    assert groups[("Hugo", "Mercredi JOURNÉE")].skipped["not_enrolled"] == [
-        date(2027, 5, 5), date(2027, 5, 12)]
+    assert ("Hugo", "Mercredi JOURNÉE") not in groups  # never enrolled: nothing asked
+    assert [(c.first_name, a.name) for c, a in never_enrolled(ask)] == [
+        ("Hugo", "Mercredi JOURNÉE")]
     assert groups[("Léa", "Mercredi JOURNÉE")].skipped.get("not_enrolled") is None
 
 
@@ -151,7 +152,8 @@ def test_an_activity_the_child_is_not_enrolled_in_is_refused(client, planning):
     response = client.post("/activites/longue-periode", data=form_data(
         client, activities=[str(activity("APS Matin").id)]))
     assert response.status_code == 422
-    assert "Léa n'est pas inscrit(e) à « APS Matin »" in body(response)
+    assert "Léa n'est inscrit(e) à aucune des activités choisies" in body(response)
+    assert "Aucun des enfants choisis n'est inscrit à « APS Matin »" in body(response)
     assert requests_count() == 0 and db.session.scalar(select(func.count(RequestLine.id))) == 0
 
 
@@ -172,3 +174,9 @@ def test_preview_says_what_will_happen(client, planning):
     wrong = body(client.post("/activites/longue-periode/apercu", data=dict(data, weekdays=[]),
                              headers={"HX-Request": "true"}))
     assert "Choisissez au moins un jour de la semaine." in wrong
+    mixed = body(client.post("/activites/longue-periode/apercu", data=dict(
+        data, children=[str(child("Léa").id), str(child("Hugo").id)],
+        activities=[str(activity("APS Matin").id), str(activity("APS Soir").id)]),
+        headers={"HX-Request": "true"}))
+    assert "Hugo — APS Matin" in mixed and "Léa — APS Matin" not in mixed
+    assert "Léa n'est pas inscrit(e) à « APS Matin » : rien ne sera demandé" in mixed
