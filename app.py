@@ -1,7 +1,7 @@
 """Portail Famille: the application factory."""
 import os
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 
 import blueprints
@@ -61,6 +61,14 @@ def _tune_sqlite(app):
     def begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @app.before_request
+    def writes_take_the_lock_first():
+        # A request that changes something reads then writes: on SQLite its
+        # transaction must hold the write lock from the start, or a write committed
+        # by another request in between makes it fail ("database is locked").
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            db.session.connection(execution_options={"sqlite_immediate": True})
 
 
 def _register_blueprints(app):

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from extensions import db, login_manager
 from models import UserSession
 from models.clock import utcnow
+from models.db_tools import begin_write
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -40,9 +41,11 @@ def init_app(app):
 def load_user(token):
     """Flask-Login hands us the session token from the cookie (see User.get_id)."""
     row = UserSession.find_active(token)
-    if row is None:
+    if row is None or not row.user.is_active:
         return None
-    if row.touch(utcnow()):
+    if row.needs_touch(utcnow()):
+        begin_write()
+        row.touch(utcnow())
         db.session.commit()
     g.user_session = row
     row.user.session_token = token

@@ -10,6 +10,7 @@ from rq import Retry
 from extensions import db, mail
 from jobs import enqueue_after_commit, job
 from models import OutboundEmail, Town
+from models.db_tools import begin_write
 
 # RQ retries a failed send after 30 s, 2 min, 10 min and 30 min; the sweep keeps
 # trying after that, so a message waits out a long SMTP outage instead of being lost.
@@ -53,6 +54,7 @@ def enqueue_email(email_id):
 
 @job
 def send_email(email_id):
+    begin_write()
     email = db.session.get(OutboundEmail, email_id)
     if email is None or email.sent_at is not None or not email.claim():
         return "skipped"

@@ -25,15 +25,10 @@ def enqueue_request(request):
     enqueue_after_commit(process_request, request.id, job_id=job_id(request.id))
 
 
-def _recipient(request):
-    return request.user.email if request.user is not None else None
-
-
-def _queue_receipt(request):
-    to = _recipient(request)
-    if to:
-        queue_email(to, "request_receipt", _l("Demande reçue"),
-                    dedupe_key=f"request-{request.id}-receipt", user=request.user,
+def _queue_emails(request, kind, subject):
+    for user in request.recipients():
+        queue_email(user.email, f"request_{kind}", subject,
+                    dedupe_key=f"request-{request.id}-{kind}-{user.id}", user=user,
                     request=request, requests_url=external_url("planning.requests"))
 
 
@@ -44,7 +39,7 @@ def process_request(request_id):
     request = db.session.get(Request, request_id)
     if request is None:
         return "missing"
-    _queue_receipt(request)
+    _queue_emails(request, "receipt", _l("Demande reçue"))
     db.session.commit()  # the receipt goes out even if deciding fails
     request = lock_request(request_id)
     if request is None:
@@ -54,11 +49,7 @@ def process_request(request_id):
     if not request.is_processed:
         request.decide(Town.current().holiday_zone)
         outcome = "processed"
-    to = _recipient(request)
-    if to:
-        queue_email(to, "request_decision", _l("Demande traitée"),
-                    dedupe_key=f"request-{request.id}-decision", user=request.user,
-                    request=request, requests_url=external_url("planning.requests"))
+    _queue_emails(request, "decision", _l("Demande traitée"))
     db.session.commit()
     return outcome
 

@@ -11,6 +11,7 @@ from jobs import enqueue, job
 from jobs.emails import SEND_RETRY, send_email
 from models import OutboundEmail, UserSession
 from models.clock import utcnow
+from models.db_tools import begin_write
 
 SWEEP_INTERVAL_SECONDS = 60
 # Leave fresh work to the enqueue that follows its commit.
@@ -38,6 +39,7 @@ def resend_unsent_emails(now):
 
 @sweeper
 def purge_old_sessions(now):
+    begin_write()
     UserSession.purge_expired(before=now - SESSION_ROWS_KEPT)
     db.session.commit()
     return 0

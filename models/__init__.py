@@ -1,4 +1,5 @@
 """Models and the domain rules that belong to them. No Flask request code here."""
+from models.attendance import Attendance
 from models.audit import AuditEvent
 from models.family import Child, Family, Guardian
 from models.outbox import OutboundEmail
@@ -8,6 +9,6 @@ from models.town import Town
 from models.user import User, UserSession
 
 __all__ = [
-    "Activity", "AuditEvent", "Booking", "Child", "Closure", "Enrollment", "Family",
+    "Activity", "Attendance", "AuditEvent", "Booking", "Child", "Closure", "Enrollment", "Family",
     "Guardian", "OutboundEmail", "Request", "RequestLine", "Town", "User", "UserSession",
 ]

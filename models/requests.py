@@ -58,9 +58,14 @@ class Request(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Sent with the long-period form: the same form sent twice makes one request.
     client_token: Mapped[str | None] = mapped_column(String(64))
+    # An agent acting for the family in an emergency: the deadline does not apply, and
+    # why is mandatory.
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    staff_reason: Mapped[str | None] = mapped_column(String(500))
 
     family = relationship("Family")
-    user = relationship("User")
+    user = relationship("User", foreign_keys=[user_id])
+    staff_user = relationship("User", foreign_keys=[staff_user_id])
     lines = relationship("RequestLine", back_populates="request", cascade="all, delete-orphan",
                          order_by="(RequestLine.child_id, RequestLine.activity_id, "
                                   "RequestLine.day)")
@@ -68,6 +73,17 @@ class Request(db.Model):
     @property
     def is_processed(self):
         return self.status == PROCESSED
+
+    @property
+    def by_staff(self):
+        return self.staff_user_id is not None
+
+    def recipients(self):
+        """Who gets the two emails: the guardian who asked, or, when an agent acted for
+        the family, every guardian with a confirmed account."""
+        if self.user is not None:
+            return [self.user]
+        return [g.user for g in self.family.guardians if g.user and g.user.is_confirmed]
 
     @classmethod
     def for_family(cls, family_id, limit, offset=0):
@@ -167,6 +183,33 @@ class RequestLine(db.Model):
         return self.outcome == REFUSED
 
 
+def _locked_cell(child, activity, day):
+    """The planning cell, created if needed and locked until the transaction ends."""
+    begin_write()
+    insert_ignoring_conflicts(Booking, [{"child_id": child.id, "activity_id": activity.id,
+                                         "day": day, "state": NONE, "updated_at": utcnow()}],
+                              ["child_id", "activity_id", "day"])
+    return db.session.scalars(
+        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
+                              Booking.day == day)
+        .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def _open_request(booking, family, action, **request_fields):
+    """Save a one-line request on a locked cell and set the cell pending."""
+    request = Request(family_id=family.id, action=action, submitted_at=utcnow(),
+                      **request_fields)
+    line = RequestLine(child_id=booking.child_id, activity_id=booking.activity_id,
+                       day=booking.day, action=action, from_state=booking.state)
+    request.lines.append(line)
+    db.session.add(request)
+    db.session.flush()
+    booking.state = PENDING_STATE_FOR[action]
+    booking.last_line_id = line.id
+    booking.updated_at = utcnow()
+    return request
+
+
 def ask_for_cell(family, child, activity, day, user):
     """A tap on a planning cell: reserve a free or absent day, or declare an absence
     on a reserved one. Saves the request, its line and the pending cell together.
@@ -174,29 +217,24 @@ def ask_for_cell(family, child, activity, day, user):
     Returns (booking, request); request is None when the cell was already pending
     (a second tap, or another guardian at the same moment): nothing new is asked.
     """
-    begin_write()
-    insert_ignoring_conflicts(Booking, [{"child_id": child.id, "activity_id": activity.id,
-                                         "day": day, "state": NONE, "updated_at": utcnow()}],
-                              ["child_id", "activity_id", "day"])
-    booking = db.session.scalars(
-        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day == day)
-        .with_for_update().execution_options(populate_existing=True)).one()
+    booking = _locked_cell(child, activity, day)
     action = ACTION_FOR_STATE.get(booking.state)
     if action is None:
         db.session.commit()
         return booking, None
-    request = Request(family_id=family.id, user=user, kind=CELL, action=action,
-                      submitted_at=utcnow())
-    line = RequestLine(child_id=child.id, activity_id=activity.id, day=day, action=action,
-                       from_state=booking.state)
-    request.lines.append(line)
-    db.session.add(request)
-    db.session.flush()
-    booking.state = PENDING_STATE_FOR[action]
-    booking.last_line_id = line.id
-    booking.updated_at = utcnow()
-    return booking, request
+    return booking, _open_request(booking, family, action, user=user, kind=CELL)
+
+
+def ask_as_staff(family, child, activity, day, action, staff_user, reason):
+    """An agent acting for a family in an emergency (illness, a late reservation): the
+    deadline does not apply; the family gets the usual emails. Returns the request, or
+    None when the cell is not in a state this action applies to (it is left as it is)."""
+    booking = _locked_cell(child, activity, day)
+    if ACTION_FOR_STATE.get(booking.state) != action:
+        db.session.commit()
+        return None
+    return _open_request(booking, family, action, kind=CELL, staff_user_id=staff_user.id,
+                         staff_reason=reason)
 
 
 def _decide_lines(request, lines, zone):
@@ -221,7 +259,8 @@ def _decide_lines(request, lines, zone):
     line_updates, booking_updates = [], []
     for line in lines:
         activity = activities[line.activity_id]
-        reason = _refusal(line, activity, calendar, enrolled, taken, request.submitted_at)
+        reason = _refusal(line, activity, calendar, enrolled, taken, request.submitted_at,
+                          deadline_applies=not request.by_staff)
         if reason is None and line.action == RESERVE:
             taken[(activity.id, line.day)] += 1
         line_updates.append({
@@ -239,14 +278,14 @@ def _decide_lines(request, lines, zone):
     db.session.expire_all()
 
 
-def _refusal(line, activity, calendar, enrolled, taken, submitted_at):
+def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True):
     """Why a line is refused, or None when it is accepted."""
     not_running = calendar.why_not_running(activity, line.day)
     if not_running:
         return not_running
     if (line.child_id, activity.id, school_year_of(line.day)) not in enrolled:
         return NOT_ENROLLED
-    if not activity.is_in_time(line.day, submitted_at):
+    if deadline_applies and not activity.is_in_time(line.day, submitted_at):
         return LATE
     if (line.action == RESERVE and activity.capacity is not None
             and taken[(activity.id, line.day)] >= activity.capacity):

@@ -51,6 +51,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     previous_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A staff account an admin switched off: it can no longer log in.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     guardian = relationship("Guardian", back_populates="user")
     sessions = relationship("UserSession", back_populates="user", cascade="all, delete-orphan")
@@ -69,6 +71,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self):
         return self.role == ROLE_ADMIN
+
+    @property
+    def is_active(self):
+        return self.disabled_at is None
 
     @property
     def is_confirmed(self):
@@ -180,13 +186,13 @@ class UserSession(db.Model):
         return (self.revoked_at is None and now < self.expires_at
                 and now - self.last_seen_at < self.idle_timeout())
 
+    def needs_touch(self, now):
+        """Activity is recorded at most once a minute."""
+        return (now - self.last_seen_at).total_seconds() >= self.TOUCH_EVERY_SECONDS
+
     def touch(self, now):
-        """Record activity, at most once a minute."""
-        if (now - self.last_seen_at).total_seconds() >= self.TOUCH_EVERY_SECONDS:
-            self.last_seen_at = now
-            self.user.last_seen_at = now
-            return True
-        return False
+        self.last_seen_at = now
+        self.user.last_seen_at = now
 
     def revoke(self):
         self.revoked_at = utcnow()

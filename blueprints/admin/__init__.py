@@ -1,25 +1,58 @@
 """The staff area. Every route here is for staff and admins only (see before_request);
 views that configure the town are further restricted to admins with @admin_only."""
+from datetime import timedelta
+
 from flask import Blueprint
 from sqlalchemy import func, select
 
-from blueprints import render_page
+from blueprints import current_town, render_page
 from extensions import db
-from models import Family, User
+from models import Family, Request, User
+from models.clock import paris_to_utc, to_paris, utcnow
+from models.occupancy import occupancy
+from models.requests import RECEIVED
 from security import staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(staff_required)
 
+DASHBOARD_WEEKS = 4
+
+# Areas add (label, count query, endpoint) for the "to do" figures of the dashboard.
+DASHBOARD_COUNTERS = []
+
+
+def _count(statement):
+    return db.session.scalar(statement) or 0
+
 
 @bp.get("/")
 def index():
+    today = to_paris(utcnow()).date()
+    midnight = paris_to_utc(to_paris(utcnow()).replace(hour=0, minute=0, second=0,
+                                                       microsecond=0, tzinfo=None))
     counts = {
-        "families": db.session.scalar(select(func.count(Family.id))),
-        "accounts": db.session.scalar(
-            select(func.count(User.id)).where(User.guardian_id.is_not(None))),
+        "families": _count(select(func.count(Family.id))),
+        "accounts": _count(select(func.count(User.id)).where(User.guardian_id.is_not(None))),
+        "requests_today": _count(select(func.count(Request.id))
+                                 .where(Request.submitted_at >= midnight)),
+        "requests_waiting": _count(select(func.count(Request.id))
+                                   .where(Request.status == RECEIVED)),
     }
-    return render_page("admin/index.html", counts=counts)
+    todo = [(label, _count(query), endpoint) for label, query, endpoint in DASHBOARD_COUNTERS]
+    loads = occupancy(today, today + timedelta(weeks=DASHBOARD_WEEKS) - timedelta(days=1),
+                      current_town().holiday_zone)
+    return render_page("admin/index.html", counts=counts, todo=todo, loads=loads, today=today,
+                       weeks=DASHBOARD_WEEKS)
 
 
-from blueprints.admin import activities, families  # noqa: E402,F401  (register their routes)
+# The modules below register their routes on bp.
+from blueprints.admin import (  # noqa: E402,F401
+    activities,
+    exports,
+    families,
+    requests,
+    rollcall,
+    staff,
+    tasks,
+)

@@ -24,6 +24,7 @@ from models.tokens import (
     CHANGE_EMAIL,
     CONFIRM_ACCOUNT,
     RESET_PASSWORD,
+    STAFF_INVITE,
     TokenError,
     make_token,
     read_token,
@@ -80,7 +81,7 @@ def login():
         user = User.by_email(form.email.data)
         if user is None:
             waste_time_like_a_verification(form.password.data)
-        elif user.check_password(form.password.data):
+        elif user.check_password(form.password.data) and user.is_active:
             if user.is_confirmed:
                 start_session(user, remember=form.remember.data)
                 return redirect(safe_next(request.args.get("next")) or landing_url(user))
@@ -217,7 +218,7 @@ def forgot_password():
 @bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
 def reset_password(token):
     try:
-        user_id, fingerprint = read_token(RESET_PASSWORD, token)
+        user_id, fingerprint = read_token(RESET_PASSWORD, token, STAFF_INVITE)
     except TokenError as error:
         return render_page("auth/reset_password.html", problem=error.reason), 400
     user = db.session.get(User, user_id)

@@ -54,22 +54,30 @@ class PageProblems:
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(viewport=PHONE, base_url=live_server, locale="fr-FR")
+    context, page, problems = _page(browser, live_server, PHONE)
+    yield page
+    context.close()
+    assert problems.errors == [], problems.errors
+
+
+def _page(browser, live_server, viewport):
+    context = browser.new_context(viewport=viewport, base_url=live_server, locale="fr-FR")
     page = context.new_page()
     page.set_default_timeout(10_000)
-    problems = PageProblems(page)
+    return context, page, PageProblems(page)
+
+
+@pytest.fixture
+def desktop(browser, live_server):
+    context, page, problems = _page(browser, live_server, {"width": 1280, "height": 900})
     yield page
     context.close()
     assert problems.errors == [], problems.errors
 
 
 @pytest.fixture
-def desktop(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server,
-                                  locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems = PageProblems(page)
+def tablet(browser, live_server):
+    context, page, problems = _page(browser, live_server, {"width": 768, "height": 1024})
     yield page
     context.close()
     assert problems.errors == [], problems.errors

@@ -1,0 +1,135 @@
+"""Roll call (pointage) and meal counts, for agents at the canteen on a tablet."""
+from datetime import date, timedelta
+from itertools import groupby
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import IntegerField, StringField
+from wtforms.validators import AnyOf, InputRequired, Optional
+
+from blueprints import current_town, render_page
+from blueprints.admin import bp
+from blueprints.admin.exports import csv_response
+from blueprints.fields import DayField
+from blueprints.planning import today
+from extensions import db
+from models import Activity, Child, Enrollment
+from models.attendance import ABSENCE_REASONS, ABSENT, PRESENT, STATUSES, Attendance, roll_call
+from models.calendar import school_year_of
+from models.meals import DIET_COLUMNS, meal_counts
+from models.planning import PlanningCalendar
+from security import is_htmx
+
+MEAL_DAYS_DEFAULT = 7
+MEAL_DAYS_MAX = 31
+
+
+def _day_arg(name="jour"):
+    try:
+        return date.fromisoformat(request.args.get(name, "")), False
+    except ValueError:
+        return today(), bool(request.args.get(name))
+
+
+def _activity_for(day, activity_id):
+    activities = Activity.ordered()
+    if activity_id:
+        chosen = next((a for a in activities if a.id == activity_id), None)
+        if chosen is None:
+            abort(404)
+        return chosen, activities
+    calendar = PlanningCalendar(current_town().holiday_zone, day, day)
+    running = [a for a in activities if calendar.runs(a, day)]
+    return (running or activities or [None])[0], activities
+
+
+@bp.get("/pointage")
+def roll_call_page():
+    day, bad_date = _day_arg()
+    activity, activities = _activity_for(day, request.args.get("activite", type=int))
+    rows = roll_call(activity, day) if activity else []
+    return render_page("admin/rollcall/index.html", day=day, activity=activity,
+                       activities=activities, groups=_by_school_and_class(rows),
+                       counts=_counts(rows), bad_date=bad_date, mark_form=MarkForm(),
+                       addable=_addable_children(activity, day, rows) if activity else [],
+                       reasons=ABSENCE_REASONS)
+
+
+def _by_school_and_class(rows):
+    return [(key, list(group)) for key, group in
+            groupby(rows, key=lambda r: (r.child.school or "—", r.child.class_name or "—"))]
+
+
+def _counts(rows):
+    return {"expected": sum(r.expected for r in rows),
+            "present": sum(r.status == PRESENT for r in rows),
+            "absent": sum(r.status == ABSENT for r in rows),
+            "unmarked": sum(r.status is None for r in rows)}
+
+
+def _addable_children(activity, day, rows):
+    """Children enrolled in the activity who are not on the list (to add one present)."""
+    listed = {r.child.id for r in rows}
+    return [c for c in db.session.scalars(
+        select(Child).join(Enrollment, Enrollment.child_id == Child.id)
+        .where(Enrollment.activity_id == activity.id,
+               Enrollment.school_year == school_year_of(day))
+        .order_by(Child.last_name, Child.first_name)) if c.id not in listed]
+
+
+class MarkForm(FlaskForm):
+    enfant = IntegerField(validators=[InputRequired()])
+    activite = IntegerField(validators=[InputRequired()])
+    jour = DayField(validators=[InputRequired()])
+    statut = StringField(validators=[InputRequired(), AnyOf(STATUSES)])
+    motif = StringField(validators=[Optional(), AnyOf(ABSENCE_REASONS)])
+
+
+@bp.post("/pointage/marquer")
+def mark():
+    form = MarkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    child = db.session.get(Child, form.enfant.data) or abort(404)
+    activity = db.session.get(Activity, form.activite.data) or abort(404)
+    day = form.jour.data
+    rows = {r.child.id: r for r in roll_call(activity, day)}
+    adding = child.id not in rows
+    Attendance.mark(child.id, activity.id, day, form.statut.data, current_user,
+                    reason=form.motif.data or None, unreserved=True if adding else None)
+    db.session.commit()
+    if is_htmx() and not adding:
+        row = next(r for r in roll_call(activity, day) if r.child.id == child.id)
+        return render_template("admin/rollcall/_row.html", row=row, activity=activity, day=day,
+                               reasons=ABSENCE_REASONS)
+    return redirect(url_for("admin.roll_call_page", jour=day.isoformat(), activite=activity.id))
+
+
+@bp.get("/repas")
+def meals():
+    start, bad_date = _day_arg("depuis")
+    days = min(max(request.args.get("jours", MEAL_DAYS_DEFAULT, type=int), 1), MEAL_DAYS_MAX)
+    counts = meal_counts(start, start + timedelta(days=days - 1), current_town().holiday_zone)
+    if request.args.get("format") == "csv":
+        return _meals_csv(counts)
+    return render_page("admin/rollcall/meals.html", counts=counts, start=start, days=days,
+                       bad_date=bad_date, columns=diet_labels())
+
+
+def diet_labels():
+    labels = {"standard": _l("Standard"), "no_pork": _l("Sans porc"),
+              "vegetarian": _l("Végétarien"), "gluten_free": _l("Sans gluten"),
+              "pai": _l("PAI / panier repas")}
+    return [(key, labels.get(key, key)) for key in DIET_COLUMNS]
+
+
+def _meals_csv(counts):
+    columns = diet_labels()
+    rows = [[_("Date"), _("Site"), *[str(label) for _key, label in columns], _("Total")]]
+    rows += [[row.day.isoformat(), row.site, *[row.by_diet[key] for key, _label in columns],
+              row.total] for row in counts]
+    return csv_response(rows, "repas.csv")

@@ -1,0 +1,36 @@
+"""The roll call on a tablet: one tap per child, no page reload."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import fill_login
+from tests.helpers import activity, child, upcoming_day
+from tests.test_staff_operations import reserve
+
+pytestmark = pytest.mark.e2e
+
+
+def test_roll_call_on_a_tablet(tablet, planning):
+    canteen = activity("Restauration scolaire")
+    day = upcoming_day(canteen, days_ahead=2)
+    for who in ("Léa", "Hugo"):
+        reserve(who, "Restauration scolaire", day)
+    fill_login(tablet, *planning.AGENT)
+    tablet.goto(f"/admin/pointage?jour={day.isoformat()}&activite={canteen.id}")
+    tablet.evaluate("window.samePage = true")
+    expect(tablet.get_by_text("2 attendus · 0 présents · 0 absents · 2 à pointer")).to_be_visible()
+
+    lea = tablet.locator(f"#rollcall-{child('Léa').id}")
+    lea.get_by_role("button", name="Présent").click()
+    expect(lea.get_by_role("button", name="Présent")).to_have_attribute("aria-pressed", "true")
+
+    hugo = tablet.locator(f"#rollcall-{child('Hugo').id}")
+    hugo.get_by_role("button", name="Absent").click()
+    expect(hugo.get_by_role("button", name="malade")).to_be_visible()
+    hugo.get_by_role("button", name="malade").click()
+    expect(hugo.get_by_role("button", name="malade")).to_have_attribute("aria-pressed", "true")
+    box = hugo.get_by_role("button", name="Absent").bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 88  # tablet-sized targets
+    assert tablet.evaluate("window.samePage") is True
+
+    tablet.reload()
+    expect(tablet.get_by_text("2 attendus · 1 présents · 1 absents · 0 à pointer")).to_be_visible()

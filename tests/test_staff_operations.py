@@ -1,0 +1,301 @@
+"""Staff operations: roll call, meal counts, requests, emergencies, tasks, exports,
+staff accounts, dashboard."""
+import csv
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from extensions import db
+from models import AuditEvent, Booking, Family, Request, Town, User
+from models.attendance import Attendance
+from models.clock import utcnow
+from models.grid import family_planning
+from models.meals import meal_counts
+from tests.helpers import (
+    activity,
+    body,
+    child,
+    csrf_from,
+    link_in,
+    login,
+    page,
+    submit,
+    text_of,
+    upcoming_day,
+)
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def reserve(who, what, day):
+    booking = db.session.scalar(select(Booking).where(
+        Booking.child_id == child(who).id, Booking.activity_id == activity(what).id,
+        Booking.day == day)) or Booking(child_id=child(who).id,
+                                        activity_id=activity(what).id, day=day)
+    booking.state = "reserved"
+    db.session.add(booking)
+    db.session.commit()
+
+
+@pytest.fixture
+def canteen_day(planning):
+    day = upcoming_day(activity("Restauration scolaire"), days_ahead=2)
+    for who in ("Léa", "Hugo", "Jules"):
+        reserve(who, "Restauration scolaire", day)
+    return day
+
+
+def roll_call_url(day, what="Restauration scolaire"):
+    return f"/admin/pointage?jour={day.isoformat()}&activite={activity(what).id}"
+
+
+def mark(client, token, who, day, status, reason=None, what="Restauration scolaire"):
+    data = {"enfant": child(who).id, "activite": activity(what).id, "jour": day.isoformat(),
+            "statut": status}
+    if reason:
+        data["motif"] = reason
+    return client.post("/admin/pointage/marquer", data=data,
+                       headers=dict(HTMX, **{"X-CSRFToken": token}))
+
+
+def test_roll_call_lists_expected_children_by_school_and_class(agent_client, canteen_day):
+    html = page(agent_client, roll_call_url(canteen_day))
+    assert "3 attendus · 0 présents · 0 absents · 3 à pointer" in html
+    assert html.index("École des Tilleuls · CE2") < html.index("École des Tilleuls · CM1")
+    assert "Léa MARTIN" in html and "Jules BERNARD" in html
+
+
+def test_a_tap_marks_present_or_absent_with_a_reason(agent_client, canteen_day):
+    token = csrf_from(page(agent_client, roll_call_url(canteen_day)))
+    response = mark(agent_client, token, "Léa", canteen_day, "present")
+    assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+    assert 'value="present" class="mark mark--present" aria-pressed="true"' in body(response)
+    response = mark(agent_client, token, "Hugo", canteen_day, "absent")
+    assert "malade" in body(response)  # the reasons appear once absent is chosen
+    response = mark(agent_client, token, "Hugo", canteen_day, "absent", "ill")
+    assert 'value="ill" class="mark mark--reason" aria-pressed="true"' in body(response)
+    marks = Attendance.for_day(activity("Restauration scolaire").id, canteen_day)
+    assert marks[child("Léa").id].status == "present"
+    assert (marks[child("Hugo").id].status, marks[child("Hugo").id].absence_reason) == (
+        "absent", "ill")
+    assert "3 attendus · 1 présents · 1 absents · 1 à pointer" in page(
+        agent_client, roll_call_url(canteen_day))
+
+
+def test_two_agents_at_once_lose_no_mark(app, planning, canteen_day):
+    agents = [app.test_client(), app.test_client()]
+    second = User(email="agent2@example.org", role="staff", first_name="Paul")
+    second.set_password("le mot de passe de paul")
+    second.confirmed_at = utcnow()
+    db.session.add(second)
+    db.session.commit()
+    login(agents[0], *planning.AGENT)
+    login(agents[1], "agent2@example.org", "le mot de passe de paul")
+    tokens = [csrf_from(page(a, roll_call_url(canteen_day))) for a in agents]
+    canteen = activity("Restauration scolaire").id
+    plan = [[("Léa", "present"), ("Jules", "absent")], [("Hugo", "present"), ("Jules", "present")]]
+    plan = [[{"enfant": child(who).id, "activite": canteen, "jour": canteen_day.isoformat(),
+              "statut": status} for who, status in marks] for marks in plan]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def run(index):
+        barrier.wait()
+        for data in plan[index]:
+            response = agents[index].post("/admin/pointage/marquer", data=data, headers=dict(
+                HTMX, **{"X-CSRFToken": tokens[index]}))
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.rollback()
+    assert statuses == [200, 200, 200, 200]
+    marks = Attendance.for_day(activity("Restauration scolaire").id, canteen_day)
+    assert marks[child("Léa").id].status == "present"
+    assert marks[child("Hugo").id].status == "present"
+    assert marks[child("Jules").id].status in ("present", "absent")  # one row, last wins
+    assert len(marks) == 3
+
+
+def test_a_child_present_without_reservation_can_be_added(agent_client, canteen_day):
+    aps = activity("APS Soir")
+    day = upcoming_day(aps)
+    html = page(agent_client, roll_call_url(day, "APS Soir"))
+    assert "Aucun enfant attendu" in html
+    response = agent_client.post("/admin/pointage/marquer", data={
+        "csrf_token": csrf_from(html), "enfant": child("Léa").id, "activite": aps.id,
+        "jour": day.isoformat(), "statut": "present"})
+    assert response.status_code == 302
+    html = page(agent_client, roll_call_url(day, "APS Soir"))
+    assert "Léa MARTIN" in html and "sans réservation" in html
+    assert Attendance.for_day(aps.id, day)[child("Léa").id].unreserved
+
+
+def test_meal_counts_equal_the_planning(agent_client, planning, canteen_day):
+    zone = Town.current().holiday_zone
+    first, last = canteen_day, canteen_day + timedelta(days=13)
+    eaters = set()
+    for family in db.session.scalars(select(Family).options(
+            selectinload(Family.children))).all():
+        for day_plan in family_planning(family.children, first, last, zone):
+            for cell in day_plan.cells:
+                if cell.activity.includes_meal and cell.state == "reserved":
+                    eaters.add((cell.day, cell.child.id))
+    counts = meal_counts(first, last, zone)
+    assert sum(row.total for row in counts) == len(eaters)
+    html = page(agent_client, f"/admin/repas?depuis={first.isoformat()}&jours=14")
+    assert "École des Tilleuls" in html
+    exported = agent_client.get(f"/admin/repas?depuis={first.isoformat()}&jours=14&format=csv")
+    rows = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:2] == ["Date", "Site"]
+    assert sum(int(row[-1]) for row in rows[1:]) == len(eaters)
+
+
+def test_emergency_late_reservation_is_accepted_with_emails_and_audit(
+        agent_client, planning, run_jobs, mailbox):
+    aps = activity("APS Soir")
+    day = upcoming_day(aps, days_ahead=1)
+    aps.deadline_days = 30
+    db.session.commit()
+    family = child("Hugo").family
+    url = f"/admin/familles/{family.id}/urgence"
+    missing = submit(agent_client, url, {"action": "reserve", "child_id": child("Hugo").id,
+                                         "activity_id": aps.id, "day": day.isoformat(),
+                                         "reason": ""})
+    assert missing.status_code == 422 and "Le motif est obligatoire" in body(missing)
+    response = submit(agent_client, url, {
+        "action": "reserve", "child_id": child("Hugo").id, "activity_id": aps.id,
+        "day": day.isoformat(), "reason": "Appel du père : garde imprévue ce soir"})
+    assert response.status_code == 302
+    run_jobs()
+    request = db.session.scalar(select(Request))
+    assert request.staff_reason.startswith("Appel du père") and request.user_id is None
+    assert request.lines[0].outcome == "accepted"
+    booking = db.session.scalar(select(Booking).where(Booking.child_id == child("Hugo").id,
+                                                      Booking.activity_id == aps.id,
+                                                      Booking.day == day))
+    assert booking.state == "reserved"
+    mailbox.wait_for(planning.PARENT[0], "Demande reçue")
+    assert "acceptée" in text_of(mailbox.wait_for(planning.PARENT[0], "Demande traitée"))
+    event = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "request.emergency"))
+    assert event.family_id == family.id and event.actor.email == planning.AGENT[0]
+    assert "Appel" not in str(event.details)  # the reason stays with the request only
+
+
+def test_emergency_illness_absence_is_recorded(agent_client, planning, canteen_day, run_jobs):
+    family = child("Léa").family
+    canteen = activity("Restauration scolaire")
+    response = submit(agent_client, f"/admin/familles/{family.id}/urgence", {
+        "action": "absence", "child_id": child("Léa").id, "activity_id": canteen.id,
+        "day": canteen_day.isoformat(), "reason": "Varicelle, appel de la mère"})
+    assert response.status_code == 302
+    run_jobs()
+    mark_row = Attendance.for_day(canteen.id, canteen_day)[child("Léa").id]
+    assert (mark_row.status, mark_row.absence_reason) == ("absent", "ill")
+    assert db.session.scalar(select(Booking.state).where(
+        Booking.child_id == child("Léa").id, Booking.activity_id == canteen.id,
+        Booking.day == canteen_day)) == "absent"
+
+
+def test_requests_list_filters(agent_client, planning, run_jobs):
+    aps = activity("APS Soir")
+    day = upcoming_day(aps)
+    client = agent_client.application.test_client()
+    login(client, *planning.PARENT)
+    token = csrf_from(page(client, "/activites"))
+    for who in ("Léa", "Hugo"):
+        client.post("/activites/case", headers=dict(HTMX, **{"X-CSRFToken": token}),
+                    data={"enfant": child(who).id, "activite": aps.id, "jour": day.isoformat()})
+    run_jobs()
+    html = page(agent_client, "/admin/demandes?enfant=hugo")
+    assert "Hugo MARTIN" in html and "Léa MARTIN" not in html
+    html = page(agent_client, "/admin/demandes?resultat=refused")
+    assert "Aucune demande ne correspond." in html
+    fragment = body(agent_client.get("/admin/demandes?famille=martin", headers=HTMX))
+    assert "<html" not in fragment and "Léa MARTIN" in fragment and "Hugo MARTIN" in fragment
+
+
+def test_failed_jobs_and_unsent_emails_are_visible_and_retried(app, agent_client, planning,
+                                                                run_jobs, mailbox):
+    from jobs import queue
+    from jobs.emails import queue_email, send_email
+
+    email = queue_email("someone@example.net", "email_in_use", "Message coincé",
+                        login_url="http://localhost/")
+    db.session.commit()
+    queue(app).fetch_job(f"email-{email.id}").delete()
+    saved = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1
+    try:
+        queue(app).enqueue(send_email, email.id, job_id=f"email-{email.id}")
+        run_jobs()
+    finally:
+        app.config["MAIL_PORT"] = saved
+    email.created_at -= timedelta(minutes=5)
+    db.session.commit()
+    html = page(agent_client, "/admin/taches")
+    assert f"email-{email.id}" in html and "Message coincé" in html
+    response = submit(agent_client, "/admin/taches", {},
+                      post_url=f"/admin/taches/job/email-{email.id}/relancer")
+    assert response.status_code == 302
+    run_jobs()
+    mailbox.wait_for("someone@example.net", "Message coincé")
+    assert "Message coincé" not in page(agent_client, "/admin/taches")
+
+
+def test_csv_exports_open_with_their_accents(agent_client, planning, canteen_day):
+    families = agent_client.get("/admin/exports/familles.csv")
+    data = families.get_data()
+    assert data.startswith(b"\xef\xbb\xbf") and families.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Dossier" and any("Léa MARTIN" in row for row in rows)
+    token = csrf_from(page(agent_client, roll_call_url(canteen_day)))
+    mark(agent_client, token, "Léa", canteen_day, "present")
+    attendance = agent_client.get(f"/admin/exports/presences.csv?mois={canteen_day:%Y-%m}")
+    rows = list(csv.reader(io.StringIO(attendance.get_data().decode("utf-8-sig")),
+                           delimiter=";"))
+    lea = next(row for row in rows if row[2] == "Léa MARTIN"
+               and row[3] == "Restauration scolaire")
+    assert int(lea[4]) >= 1 and lea[5] == "1"
+    requests_csv = agent_client.get(f"/admin/exports/demandes.csv?mois={canteen_day:%Y-%m}")
+    assert requests_csv.get_data().decode("utf-8-sig").startswith("Envoyée le")
+
+
+def test_agents_do_not_reach_admin_configuration(agent_client):
+    for url in ("/admin/equipe", "/admin/activites/nouvelle"):
+        assert agent_client.get(url).status_code == 403
+    assert agent_client.post("/admin/equipe/1/acces").status_code in (400, 403)
+
+
+def test_admin_invites_an_agent_and_can_switch_the_account_off(client, other_client, planning,
+                                                               run_jobs, mailbox):
+    login(client, *planning.ADMIN)
+    response = submit(client, "/admin/equipe", {"email": "Nouvelle@Example.org",
+                                                "first_name": "Inès", "last_name": "Roy",
+                                                "role": "staff"})
+    assert response.status_code == 302
+    run_jobs()
+    link = link_in(mailbox.wait_for("nouvelle@example.org", "Votre compte"), "/mot-de-passe/")
+    submit(other_client, link, {"password": "un secret pour ines", "password_confirm":
+                                "un secret pour ines"})
+    assert login(other_client, "nouvelle@example.org", "un secret pour ines").headers[
+        "Location"] == "/admin/"
+    member = User.by_email("nouvelle@example.org")
+    submit(client, "/admin/equipe", {}, post_url=f"/admin/equipe/{member.id}/acces")
+    assert other_client.get("/admin/").status_code == 302  # sessions ended
+    assert login(other_client, "nouvelle@example.org", "un secret pour ines").status_code == 422
+
+
+def test_dashboard_shows_occupancy_and_the_day(agent_client, canteen_day):
+    html = page(agent_client, "/admin/")
+    assert "Fréquentation des 4 prochaines semaines" in html
+    assert "<svg" in html and "Restauration scolaire" in html
+    assert "demandes aujourd'hui" in html
