@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     select,
     text,
     update,
@@ -253,7 +254,7 @@ class ChangeRequest(db.Model):
                      requested_at=utcnow())
         db.session.add(change)
         AuditEvent.record(actor, "change.requested", child, family_id=child.family_id,
-                          part="contact", action=CREATE)
+                          part="contact", operation=CREATE)
         return change
 
     @classmethod
@@ -267,7 +268,7 @@ class ChangeRequest(db.Model):
                      requested_at=utcnow())
         db.session.add(change)
         AuditEvent.record(actor, "change.requested", child, family_id=child.family_id,
-                          part="contact", action=DELETE)
+                          part="contact", operation=DELETE)
         return change
 
     def _replace(self, actor, current, value):
@@ -291,7 +292,7 @@ class ChangeRequest(db.Model):
         self.acknowledged_at = self.decided_at
         AuditEvent.record(actor, "change.withdrawn", self.child or self.family,
                           family_id=self.family_id, part=self.target_type,
-                          fields=[self.field] if self.field else [], action=self.action)
+                          fields=[self.field] if self.field else [], operation=self.action)
 
     # -- staff decide -----------------------------------------------------------------
 
@@ -317,7 +318,7 @@ class ChangeRequest(db.Model):
         self.comment = (comment or "").strip()
         AuditEvent.record(staff, f"change.{status}", self.child or self.family,
                           family_id=self.family_id, part=self.target_type,
-                          fields=[self.field] if self.field else [], action=self.action,
+                          fields=[self.field] if self.field else [], operation=self.action,
                           change_id=self.id)
         return True
 
@@ -343,13 +344,17 @@ class ChangeRequest(db.Model):
         ).all()
 
     @classmethod
+    def pending_count(cls, family_id):
+        return db.session.scalar(select(func.count(cls.id)).where(
+            cls.family_id == family_id, cls.status == PENDING))
+
+    @classmethod
     def recent_decisions(cls, family_id, limit=10):
         """Decisions the family has not dismissed yet, newest first."""
         return db.session.scalars(select(cls).where(
             cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
             cls.acknowledged_at.is_(None), cls.decided_at > utcnow() - DECISIONS_SHOWN_FOR)
-            .options(selectinload(cls.child), selectinload(cls.family).selectinload(
-                Family.guardians))
+            .options(*cls.display_options())
             .order_by(cls.decided_at.desc(), cls.id.desc()).limit(limit)).all()
 
     @classmethod
@@ -360,15 +365,21 @@ class ChangeRequest(db.Model):
             .execution_options(synchronize_session=False))
 
     @classmethod
-    def queue(cls, family_id=None):
-        """Pending changes, oldest first, with what it takes to show old -> new."""
-        statement = select(cls).where(cls.status == PENDING).options(
+    def display_options(cls):
+        """Loader options for showing changes as old -> new without a query per row."""
+        return (
             selectinload(cls.family).selectinload(Family.guardians),
             selectinload(cls.child).selectinload(Child.health_record),
             selectinload(cls.child).selectinload(Child.authorizations),
             selectinload(cls.child).selectinload(Child.authorized_persons),
             selectinload(cls.requested_by),
-        ).order_by(cls.requested_at, cls.id).limit(QUEUE_LIMIT)
+        )
+
+    @classmethod
+    def queue(cls, family_id=None):
+        """Pending changes, oldest first, with what it takes to show old -> new."""
+        statement = select(cls).where(cls.status == PENDING).options(
+            *cls.display_options()).order_by(cls.requested_at, cls.id).limit(QUEUE_LIMIT)
         if family_id is not None:
             statement = statement.where(cls.family_id == family_id)
         return db.session.scalars(statement).all()
@@ -411,7 +422,7 @@ def add_contact(actor, child, values):
     child.authorized_persons.append(person)
     db.session.flush()
     AuditEvent.record(actor, "file.updated", child, family_id=child.family_id, part="contact",
-                      action=CREATE)
+                      operation=CREATE)
     return person
 
 
@@ -422,5 +433,5 @@ def delete_contact(actor, person):
     child = person.child
     remove_contact(person)
     AuditEvent.record(actor, "file.updated", child, family_id=child.family_id, part="contact",
-                      action=DELETE)
+                      operation=DELETE)
     return None

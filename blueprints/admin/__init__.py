@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from blueprints import render_page
 from extensions import db
-from models import Family, User
+from models import ChangeRequest, Family, User
 from security import staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -18,8 +18,11 @@ def index():
         "families": db.session.scalar(select(func.count(Family.id))),
         "accounts": db.session.scalar(
             select(func.count(User.id)).where(User.guardian_id.is_not(None))),
+        "pending_changes": db.session.scalar(
+            select(func.count(ChangeRequest.id)).where(ChangeRequest.status == "pending")),
     }
     return render_page("admin/index.html", counts=counts)
 
 
-from blueprints.admin import families  # noqa: E402,F401  (registers its routes on bp)
+# Each module registers its routes on bp.
+from blueprints.admin import audit, changes, families, file  # noqa: E402,F401
