@@ -200,7 +200,8 @@ class BankForm(FileForm):
 
     bank_holder = text_field(FAMILY["bank_holder"], required=True,
                              description=_l("Tel qu'il figure sur votre RIB."))
-    iban = StringField(FAMILY["iban"], validators=[Optional(), Length(max=50)],
+    # No Optional(): validate_iban decides whether an empty field is acceptable.
+    iban = StringField(FAMILY["iban"], validators=[Length(max=50)],
                        render_kw={"autocomplete": "off", "spellcheck": "false",
                                   "autocapitalize": "characters"})
     bic = StringField(FAMILY["bic"], validators=[Optional(), Length(max=15)],
