@@ -105,6 +105,7 @@ class YesNoField(RadioField):
     def __init__(self, label=None, **kwargs):
         kwargs.setdefault("validators", [InputRequired(ANSWER_REQUIRED)])
         super().__init__(label, choices=YES_NO, **kwargs)
+        self.type = "RadioField"  # drawn as a radio group by the field macro of _forms.html
 
     @staticmethod
     def to_form(value):
