@@ -3,8 +3,9 @@ email sent) or reject (unchanged); staff edit directly; the file downloads (righ
 access)."""
 import json
 import re
+from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from extensions import db
 from models import AuditEvent, ChangeRequest, Family, OutboundEmail
@@ -387,3 +388,43 @@ def test_demo_is_idempotent(demo):
         ChangeRequest.id.desc())) == before
     assert db.session.scalar(select(Family.iban).where(Family.name == "MARTIN")) == DEMO_IBAN
     assert db.session.scalar(select(OutboundEmail.id)) is None
+
+
+@contextmanager
+def counted_queries(app):
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_pages_query_the_database_a_bounded_number_of_times(app, parent_client, other_client,
+                                                            demo):
+    lea = child("MARTIN", "Léa")
+    login(other_client, *demo.AGENT)
+    urls = [(parent_client, "/ma-famille/"),
+            (parent_client, f"/ma-famille/enfants/{lea.id}/contacts"),
+            (other_client, "/admin/modifications")]
+    before = {}
+    for client, url in urls:
+        with counted_queries(app) as statements:
+            assert client.get(url).status_code == 200
+        before[url] = len(statements)
+    for number in range(4):
+        edit(parent_client, f"/ma-famille/enfants/{lea.id}/contacts/nouveau", {
+            "full_name": f"Contact {number}", "relation": "Voisin", "phone": "0612345678",
+            "may_pick_up": "y"})
+        edit(parent_client, f"/ma-famille/responsables/{guardian('MARTIN', 'Claire').id}"
+             "/modifier", {"profession": f"Métier {number}", "home_phone": f"024011111{number}"})
+    for client, url in urls:
+        with counted_queries(app) as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) == before[url], (url, before[url], statements)

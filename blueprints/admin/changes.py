@@ -33,7 +33,8 @@ def _grouped(changes):
 
 
 def _record_health_reads(changes):
-    """Health values shown in the queue are a read of health data: log it per child."""
+    """Health values shown in the queue are a read of health data: log it per child
+    (once the page is rendered: the commit expires what it had loaded)."""
     children = {c.child.id: c.child for c in changes if c.target_type == "health"}
     for child in children.values():
         AuditEvent.record(current_user, "health.viewed", child, family_id=child.family_id,
@@ -47,9 +48,10 @@ def _record_health_reads(changes):
 def changes():
     family_id = request.args.get("famille", type=int)
     pending = ChangeRequest.queue(family_id=family_id)
+    body = render_page("admin/changes/queue.html", groups=_grouped(pending),
+                       family_id=family_id)
     _record_health_reads(pending)
-    return render_page("admin/changes/queue.html", groups=_grouped(pending),
-                       family_id=family_id, total=len(pending))
+    return body
 
 
 def notify_decision(change):

@@ -104,7 +104,8 @@ class FileArea:
         return pending_index(ChangeRequest.pending_for_family(family_id))
 
     def _record_health_read(self, child):
-        """Every look at a child's health data by staff is in the audit log."""
+        """Every look at a child's health data by staff is in the audit log. Called once
+        the page is rendered: the commit expires what the page had loaded."""
         if self.staff:
             AuditEvent.record(current_user, "health.viewed", child, family_id=child.family_id)
             db.session.commit()
@@ -116,11 +117,11 @@ class FileArea:
         return self._child_page(self.child_or_404(child_id), section)
 
     def _child_page(self, child, section, photo_form=None, status=200):
-        if section == "health":
-            self._record_health_read(child)
         body = render_page("family/child.html", area=self, child=child, tab=section,
                            pending=self.pending(child.family_id),
                            photo_form=photo_form or PhotoForm(), confirm_form=ConfirmForm())
+        if section == "health":
+            self._record_health_read(child)
         return body, status
 
     def edit_family_part(self, part, family_id=None):
@@ -138,10 +139,11 @@ class FileArea:
     def edit_child(self, child_id, tab):
         section = TABS[tab]
         child = self.child_or_404(child_id)
+        response = self._edit(section, child.family, child, back=self.child_url(child, section),
+                              child=child, title_suffix=child.full_name)
         if section == "health" and request.method == "GET":
             self._record_health_read(child)
-        return self._edit(section, child.family, child, back=self.child_url(child, section),
-                          child=child, title_suffix=child.full_name)
+        return response
 
     def edit_contact(self, child_id, person_id):
         child = self.child_or_404(child_id)
