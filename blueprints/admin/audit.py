@@ -35,6 +35,8 @@ ACTIONS = {
     "authorization_type.toggled": _l("Autorisation activée ou désactivée"),
 }
 
+OPERATIONS = {"create": _l("ajout"), "delete": _l("suppression")}
+
 PARTS = {
     "family": _l("Foyer"), "guardian": _l("Responsable"), "child": _l("Informations"),
     "health": _l("Données sanitaires"), "authorization": _l("Autorisations"),
@@ -51,6 +53,8 @@ def describe(event):
               for f in details.get("fields", [])]
     if fields:
         words.append(", ".join(fields))
+    if details.get("operation") in OPERATIONS:
+        words.append(str(OPERATIONS[details["operation"]]))
     if details.get("format"):
         words.append(details["format"].upper())
     return " : ".join(words)

@@ -58,7 +58,7 @@ def _own_change_or_404(change_id):
 def withdraw(change_id):
     change = _own_change_or_404(change_id)
     if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("family.index"))
+        abort(400)
     if change.status == PENDING:
         change.withdraw(current_user)
         db.session.commit()

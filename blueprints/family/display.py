@@ -168,9 +168,11 @@ def change_label(change):
 
 
 def change_new_value(change):
+    """The value asked for, as text; empty when there is none to read (a photo is shown
+    as an image, a removal has no value)."""
     if change.action == CREATE:
         return contact_summary(change.new_value or {})
-    if change.action == DELETE:
+    if change.action == DELETE or change.target_type == "photo":
         return ""
     return display_value(change.target_type, change.field, change.new_value)
 

@@ -32,6 +32,8 @@ FAMILY_SECTIONS = {"adresse": "address", "banque": "bank"}
 
 
 class FileArea:
+    """The family file's views for parents (staff=False) or for staff (staff=True)."""
+
     def __init__(self, staff):
         self.staff = staff
         self.layout = "admin/base.html" if staff else "base.html"
@@ -161,7 +163,8 @@ class FileArea:
                                                                     target, current)))
         else:
             form = form_cls()
-        form.has_iban = bool(current.get("iban"))
+        if section == "bank":
+            form.has_iban = bool(current["iban"])  # then an empty IBAN field keeps it
         if form.validate_on_submit():
             touched = save_edit(current_user, family, target_type, target,
                                 form.file_values(current))
