@@ -238,20 +238,23 @@ class ChangeRequest(db.Model):
             change = cls(family_id=family.id, child_id=getattr(
                 _child_of(target_type, target), "id", None), target_type=target_type,
                 target_id=target.id, action=UPDATE, field=field, old_value=current,
-                new_value=value, requested_by_id=actor.id, requested_at=utcnow())
+                new_value=value, status=PENDING, requested_by_id=actor.id,
+                requested_at=utcnow())
             db.session.add(change)
             touched.append(change)
-        if touched:
-            AuditEvent.record(actor, "change.requested", _audit_target(target_type, target),
-                              family_id=family.id, part=target_type,
-                              fields=sorted({c.field for c in touched}))
+        for action, changes in (("change.requested", [c for c in touched if c.is_pending]),
+                                ("change.withdrawn", [c for c in touched if not c.is_pending])):
+            if changes:
+                AuditEvent.record(actor, action, _audit_target(target_type, target),
+                                  family_id=family.id, part=target_type,
+                                  fields=sorted(c.field for c in changes))
         return touched
 
     @classmethod
     def propose_contact(cls, actor, child, values):
         change = cls(family_id=child.family_id, child_id=child.id, target_type="contact",
-                     action=CREATE, new_value=values, requested_by_id=actor.id,
-                     requested_at=utcnow())
+                     action=CREATE, field="", new_value=values, status=PENDING,
+                     requested_by_id=actor.id, requested_at=utcnow())
         db.session.add(change)
         AuditEvent.record(actor, "change.requested", child, family_id=child.family_id,
                           part="contact", operation=CREATE)
@@ -264,8 +267,8 @@ class ChangeRequest(db.Model):
             return existing[0]
         child = person.child
         change = cls(family_id=child.family_id, child_id=child.id, target_type="contact",
-                     target_id=person.id, action=DELETE, requested_by_id=actor.id,
-                     requested_at=utcnow())
+                     target_id=person.id, action=DELETE, field="", status=PENDING,
+                     requested_by_id=actor.id, requested_at=utcnow())
         db.session.add(change)
         AuditEvent.record(actor, "change.requested", child, family_id=child.family_id,
                           part="contact", operation=DELETE)
@@ -280,16 +283,18 @@ class ChangeRequest(db.Model):
         self.requested_at = utcnow()
 
     def _close(self, status):
+        """No longer pending: forget the values (and a photo nobody will use)."""
         if self.target_type == "photo" and status != APPROVED:
             delete_photo(self.new_value)
         self.status = status
         self.old_value = None
         self.new_value = None
+        self.decided_at = utcnow()
+        if status == WITHDRAWN:  # nothing for the family to be told about
+            self.acknowledged_at = self.decided_at
 
     def withdraw(self, actor):
         self._close(WITHDRAWN)
-        self.decided_at = utcnow()
-        self.acknowledged_at = self.decided_at
         AuditEvent.record(actor, "change.withdrawn", self.child or self.family,
                           family_id=self.family_id, part=self.target_type,
                           fields=[self.field] if self.field else [], operation=self.action)
@@ -311,10 +316,9 @@ class ChangeRequest(db.Model):
             db.session.refresh(self)
             return False
         if approve:
-            self._apply(staff)
+            self._apply()
         self._close(status)
         self.decided_by_id = staff.id
-        self.decided_at = utcnow()
         self.comment = (comment or "").strip()
         AuditEvent.record(staff, f"change.{status}", self.child or self.family,
                           family_id=self.family_id, part=self.target_type,
@@ -322,7 +326,7 @@ class ChangeRequest(db.Model):
                           change_id=self.id)
         return True
 
-    def _apply(self, staff):
+    def _apply(self):
         target = self.target()
         if self.action == CREATE:
             person = AuthorizedPerson(**self.new_value)
@@ -394,7 +398,6 @@ def remove_contact(person):
     """Delete an authorized person and drop the changes still pending about them."""
     for change in ChangeRequest._pending("contact", person.id, action=UPDATE):
         change._close(WITHDRAWN)
-        change.decided_at = utcnow()
     person.child.authorized_persons.remove(person)
 
 
