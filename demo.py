@@ -6,8 +6,21 @@ The logins are public on purpose: this data is for trying the portal, never prod
 from datetime import date, time, timedelta
 
 from extensions import db
-from models import Activity, Booking, Child, Enrollment, Family, Guardian, Town, User
+from models import (
+    Activity,
+    AuthorizedPerson,
+    Booking,
+    ChangeRequest,
+    Child,
+    Enrollment,
+    Family,
+    Guardian,
+    HealthRecord,
+    Town,
+    User,
+)
 from models.calendar import school_year_of
+from models.child_file import set_authorization
 from models.clock import utcnow
 from models.planning import RESERVED, PlanningCalendar
 from models.user import ROLE_ADMIN, ROLE_PARENT, ROLE_STAFF
@@ -31,6 +44,7 @@ def load():
             holiday_zone="B"))
         created = True
     created |= _martin_family()
+    created |= _martin_file()
     created |= _bernard_family()
     created |= _staff(AGENT, ROLE_STAFF, "Nadia", "LEROY")
     created |= _staff(ADMIN, ROLE_ADMIN, "Marc", "DUVAL")
@@ -121,6 +135,35 @@ def _martin_family():
                 last_name="Martin", guardian=claire, confirmed_at=utcnow())
     user.set_password(PARENT[1])
     db.session.add(user)
+    return True
+
+
+def _martin_file():
+    """Health data, authorizations, a contact, bank data and two changes awaiting staff."""
+    family = _family("MARTIN")
+    lea, hugo = sorted(family.children, key=lambda c: c.birth_date)
+    if lea.health_record is not None:
+        return False
+    family.bank_holder = "Claire MARTIN"
+    family.iban = "FR1420041010050500013M02606"
+    family.bic = "PSSTFRPP"
+    lea.health_record = HealthRecord(
+        allergies="Arachides : trousse d'urgence dans le cartable.", diets=["sans_porc"],
+        pai=True, disability=False, doctor_name="Dr Anne Morel", doctor_phone="02 40 12 34 56",
+        vaccinations_up_to_date=True, remarks="Porte des lunettes.")
+    for kind, granted in (("leave_alone", False), ("image_rights", True),
+                          ("emergency_care", True)):
+        set_authorization(lea, kind, granted)
+        set_authorization(hugo, kind, granted and kind != "leave_alone")
+    lea.authorized_persons.append(AuthorizedPerson(
+        full_name="Monique Durand", relation="Grand-mère", phone="06 11 22 33 44",
+        may_pick_up=True, emergency_contact=True))
+    db.session.flush()
+    # Waiting for staff, made as Claire would make them from Ma famille.
+    claire = User.by_email(PARENT[0])
+    thomas = next(g for g in family.guardians if g.first_name == "Thomas")
+    ChangeRequest.propose(claire, family, "guardian", thomas, {"profession": "Infirmier"})
+    ChangeRequest.propose(claire, family, "health", hugo, {"diets": ["vegetarien"]})
     return True
 
 

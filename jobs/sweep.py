@@ -6,10 +6,12 @@ job that failed all its retries. Every job it enqueues is idempotent.
 import importlib
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from extensions import db
 from jobs import enqueue, job
 from jobs.emails import SEND_RETRY, send_email
-from models import OutboundEmail, UserSession
+from models import AuditEvent, ChangeRequest, OutboundEmail, Town, UserSession
 from models.clock import utcnow
 from models.db_tools import begin_write
 
@@ -43,6 +45,17 @@ def purge_old_sessions(now):
     UserSession.purge_expired(before=now - SESSION_ROWS_KEPT)
     db.session.commit()
     return 0
+
+
+@sweeper
+def purge_audit_log(now):
+    """Audit rows, and decided changes to family files, live for the retention period
+    admins set (12 months by default)."""
+    cutoff = now - relativedelta(months=Town.audit_retention())
+    purged = AuditEvent.purge(before=cutoff)
+    ChangeRequest.purge_closed(before=cutoff)
+    db.session.commit()
+    return purged
 
 
 @job

@@ -35,3 +35,9 @@ class AuditEvent(db.Model):
         )
         db.session.add(event)
         return event
+
+    @classmethod
+    def purge(cls, before):
+        """Delete the rows older than the retention period; returns how many."""
+        result = db.session.execute(db.delete(cls).where(cls.at < before))
+        return result.rowcount

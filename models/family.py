@@ -60,6 +60,10 @@ class Family(db.Model):
     subscriber_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     code_issued_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Direct debit (SEPA): the IBAN is stored compact and only ever shown masked.
+    bank_holder: Mapped[str] = mapped_column(String(120), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
 
     guardians = relationship("Guardian", back_populates="family", order_by="Guardian.id",
                              cascade="all, delete-orphan")
@@ -108,6 +112,17 @@ class Family(db.Model):
     def postal_address(self):
         return f"{self.address_line}, {self.postal_code} {self.city}".strip(", ")
 
+    @property
+    def masked_iban(self):
+        return mask_iban(self.iban)
+
+
+def mask_iban(iban):
+    """Every character but the last four hidden: 'FR14…2606' -> '•••• •••• •••• 2606'."""
+    if not iban:
+        return ""
+    return "•••• •••• •••• " + iban[-4:]
+
 
 class Guardian(db.Model):
     __tablename__ = "guardians"
@@ -121,6 +136,10 @@ class Guardian(db.Model):
     birth_date: Mapped[date | None] = mapped_column(Date)
     email: Mapped[str] = mapped_column(String(254), default="")
     mobile_phone: Mapped[str] = mapped_column(String(30), default="")
+    home_phone: Mapped[str] = mapped_column(String(30), default="")
+    work_phone: Mapped[str] = mapped_column(String(30), default="")
+    profession: Mapped[str] = mapped_column(String(120), default="")
+    employer_phone: Mapped[str] = mapped_column(String(30), default="")
 
     family = relationship("Family", back_populates="guardians")
     user = relationship("User", back_populates="guardian", uselist=False)
@@ -143,8 +162,17 @@ class Child(db.Model):
     school: Mapped[str] = mapped_column(String(120), default="")
     class_name: Mapped[str] = mapped_column(String(40), default="")
     planning_colour: Mapped[int] = mapped_column(Integer, default=0)
+    # Random name of the photo in STORAGE_DIR/photos (never under static/).
+    photo_name: Mapped[str | None] = mapped_column(String(64))
 
     family = relationship("Family", back_populates="children")
+    authorizations = relationship("ChildAuthorization", back_populates="child",
+                                  cascade="all, delete-orphan")
+    health_record = relationship("HealthRecord", back_populates="child", uselist=False,
+                                 cascade="all, delete-orphan")
+    authorized_persons = relationship("AuthorizedPerson", back_populates="child",
+                                      order_by="AuthorizedPerson.id",
+                                      cascade="all, delete-orphan")
 
     @property
     def full_name(self):

@@ -1,10 +1,11 @@
 """The town (collectivité) running the portal: its contact details and settings."""
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 
 HOLIDAY_ZONES = ("A", "B", "C")
+DEFAULT_AUDIT_RETENTION_MONTHS = 12
 
 
 class Town(db.Model):
@@ -20,11 +21,20 @@ class Town(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     opening_hours: Mapped[str] = mapped_column(Text, default="")
     holiday_zone: Mapped[str] = mapped_column(String(1), default="B")
+    # How long the audit log keeps its rows; admins set it (see jobs/sweep.py).
+    audit_retention_months: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_AUDIT_RETENTION_MONTHS,
+        server_default=str(DEFAULT_AUDIT_RETENTION_MONTHS))
 
     @classmethod
     def current(cls):
         """The portal serves one town; its row is created by `flask demo` or `flask town`."""
         return db.session.scalars(db.select(cls).order_by(cls.id).limit(1)).first()
+
+    @classmethod
+    def audit_retention(cls):
+        town = cls.current()
+        return town.audit_retention_months if town else DEFAULT_AUDIT_RETENTION_MONTHS
 
     @property
     def postal_address(self):

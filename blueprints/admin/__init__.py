@@ -49,8 +49,11 @@ def index():
 # The modules below register their routes on bp.
 from blueprints.admin import (  # noqa: E402,F401
     activities,
+    audit,
+    changes,
     exports,
     families,
+    file,
     requests,
     rollcall,
     staff,

@@ -8,9 +8,11 @@ from sqlalchemy.orm import selectinload
 
 from blueprints import render_page
 from blueprints.admin import bp
+from blueprints.admin.file import AREA
 from blueprints.admin.forms import ChildForm, ConfirmForm, FamilyForm, GuardianForm
 from extensions import db
-from models import AuditEvent, Child, Family, Guardian
+from models import AuditEvent, ChangeRequest, Child, Family, Guardian
+from security import no_store
 
 PAGE_SIZE = 50
 
@@ -67,9 +69,12 @@ def _guardian_from(form):
 
 
 @bp.get("/familles/<int:family_id>")
+@no_store
 def family(family_id):
-    return render_page("admin/families/show.html", family=family_or_404(family_id),
-                       code_form=ConfirmForm())
+    family = family_or_404(family_id)
+    return render_page("admin/families/show.html", family=family, code_form=ConfirmForm(),
+                       area=AREA, pending=AREA.pending(family.id),
+                       pending_count=ChangeRequest.pending_count(family.id))
 
 
 @bp.route("/familles/<int:family_id>/responsables/nouveau", methods=["GET", "POST"])

@@ -3,8 +3,26 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
 from blueprints.fields import DayField
@@ -49,3 +67,28 @@ class ChildForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only its CSRF token is checked."""
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject one pending change of a family file."""
+    comment = TextAreaField(_l("Commentaire pour la famille (facultatif)"),
+                            validators=[Optional(), Length(max=1000)])
+    decision = HiddenField(validators=[AnyOf(("approve", "reject"),
+                                             message=_l("Choisissez Valider ou Refuser."))])
+
+
+class RetentionForm(FlaskForm):
+    months = IntegerField(_l("Durée de conservation du journal (en mois)"),
+                          validators=[InputRequired(_l("Saisissez un nombre de mois.")),
+                                      NumberRange(min=1, max=120, message=_l(
+                                          "Choisissez une durée entre 1 et 120 mois."))],
+                          description=_l("Les entrées plus anciennes sont effacées "
+                                         "automatiquement."))
+
+
+class AuthorizationTypeForm(FlaskForm):
+    label = StringField(_l("Question posée aux familles"),
+                        validators=[DataRequired(REQUIRED), Length(max=160)],
+                        description=_l("Par exemple : Autorise la sortie à la piscine."))
+    description = StringField(_l("Précision (facultatif)"),
+                              validators=[Optional(), Length(max=300)])

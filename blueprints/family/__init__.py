@@ -1,0 +1,98 @@
+"""Ma famille: parents keep their family file up to date (section 4 of the guide).
+
+Every change a parent saves waits for staff (see models/changes.py). The file's pages
+themselves are shared with the staff area (file_views.py); this module adds what only
+parents do: the overview, withdrawing a change, dismissing decisions, and downloading
+the whole file (right of access).
+"""
+import json
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from blueprints import render_page
+from blueprints.admin.forms import ConfirmForm
+from blueprints.family import display
+from blueprints.family.export import export_family, export_filename
+from blueprints.family.file_views import FileArea, back_url
+from extensions import db
+from models import AuditEvent, ChangeRequest
+from models.changes import PENDING
+from security import parent_required
+
+bp = Blueprint("family", __name__, url_prefix="/ma-famille")
+bp.before_request(parent_required)
+bp.record_once(display.init_app)
+
+AREA = FileArea(staff=False)
+AREA.register(bp)
+
+
+@bp.after_request
+def never_cached(response):
+    """Health and bank data: no cache, shared or private, keeps these pages."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def index():
+    family = AREA.family_or_404()
+    return render_page("family/index.html", area=AREA, family=family,
+                       pending=AREA.pending(family.id),
+                       decisions=ChangeRequest.recent_decisions(family.id),
+                       confirm_form=ConfirmForm())
+
+
+def _own_change_or_404(change_id):
+    change = db.session.scalar(select(ChangeRequest).where(
+        ChangeRequest.id == change_id, ChangeRequest.family_id == current_user.family.id))
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.post("/modifications/<int:change_id>/retirer")
+def withdraw(change_id):
+    change = _own_change_or_404(change_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if change.status == PENDING:
+        change.withdraw(current_user)
+        db.session.commit()
+        flash(_("Demande retirée : la valeur validée reste en place."), "success")
+    else:
+        flash(_("Cette modification a déjà été traitée par le service enfance."), "info")
+    return redirect(back_url(url_for("family.index")))
+
+
+@bp.post("/decisions/masquer")
+def acknowledge():
+    if ConfirmForm().validate_on_submit():
+        ChangeRequest.acknowledge_decisions(current_user.family.id)
+        db.session.commit()
+    return redirect(back_url(url_for("family.index")))
+
+
+@bp.get("/mes-donnees.json")
+def export_json():
+    family = AREA.family_or_404()
+    data = export_family(family)
+    AuditEvent.record(current_user, "file.exported", family, family_id=family.id, format="json")
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return body, 200, {
+        "Content-Type": "application/json; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{export_filename(family, "json")}"',
+    }
+
+
+@bp.get("/mes-donnees")
+def export_page():
+    family = AREA.family_or_404()
+    data = export_family(family, with_photos=False)
+    AuditEvent.record(current_user, "file.exported", family, family_id=family.id, format="html")
+    db.session.commit()
+    return render_page("family/export.html", area=AREA, family=family, data=data)
