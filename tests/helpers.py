@@ -51,3 +51,22 @@ def login(client, email, password, remember=False):
     if remember:
         data["remember"] = "y"
     return submit(client, "/connexion", data)
+
+
+OTHER_PARENT = ("sophie.bernard@example.net", "une autre phrase assez longue")
+
+
+def other_family_parent(client):
+    """Log client in as Sophie BERNARD, a parent of the demo's other family."""
+    from extensions import db
+    from models import Family, User
+    from models.clock import utcnow
+
+    family = db.session.scalar(db.select(Family).where(Family.name == "BERNARD"))
+    user = User(email=OTHER_PARENT[0], civility="Mme", first_name="Sophie", last_name="Bernard",
+                guardian=family.guardians[0], confirmed_at=utcnow())
+    user.set_password(OTHER_PARENT[1])
+    db.session.add(user)
+    db.session.commit()
+    assert login(client, *OTHER_PARENT).status_code == 302
+    return client

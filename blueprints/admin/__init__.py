@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from blueprints import render_page
 from extensions import db
-from models import Family, User
+from models import ContactThread, Document, Family, User
 from security import staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -18,8 +18,11 @@ def index():
         "families": db.session.scalar(select(func.count(Family.id))),
         "accounts": db.session.scalar(
             select(func.count(User.id)).where(User.guardian_id.is_not(None))),
+        "documents": Document.count_waiting(),
+        "messages": ContactThread.count_awaiting(),
     }
     return render_page("admin/index.html", counts=counts)
 
 
 from blueprints.admin import activities, families  # noqa: E402,F401  (register their routes)
+from blueprints.admin import documents, messages, news, pages  # noqa: E402,F401
