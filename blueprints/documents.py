@@ -22,9 +22,9 @@ bp.before_request(parent_required)
 
 DOCUMENTS_SHOWN = 50
 KIND_LABELS = {
-    "caf": _l("Attestation CAF (quotient familial)"),
+    "caf": _l("Attestation CAF"),
     "registration": _l("Dossier d'inscription"),
-    "pai": _l("PAI (projet d'accueil individualisé)"),
+    "pai": _l("PAI (accueil individualisé)"),
     "medical": _l("Certificat médical"),
     "other": _l("Autre document"),
 }
@@ -89,13 +89,14 @@ def index():
 @limiter.limit("20 per hour", key_func=_upload_key, deduct_when=_stored)
 def upload():
     """A plain multipart form; static/js/upload.js sends the same form with a progress
-    bar and the HX-Request header, and gets the form block back when it has errors."""
+    bar and the HX-Request header. To the script, a refused file is answered with the
+    form block and its messages, to show in place (200, as htmx swaps it: the request
+    itself went well); to a plain form, with the whole page (422)."""
     family = current_user.family
     form = DocumentForm(family)
     if not form.validate_on_submit():
         if is_htmx():
-            return render_block("documents/index.html", "upload_form",
-                                **_form_context(form)), 422
+            return render_block("documents/index.html", "upload_form", **_form_context(form))
         return render_page("documents/index.html", **_form_context(form),
                            documents=Document.for_family(family.id, DOCUMENTS_SHOWN)), 422
     stored = StoredFile.save(form.file.content, form.file.content_type, form.file.file_name)

@@ -10,8 +10,8 @@ lists them), in a few lines next to its own views:
 
 A counter shows only when its page exists in the app, as the navigation does.
 """
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, request
 from flask_babel import lazy_gettext as _l

@@ -16,10 +16,11 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 def render_markdown(text):
-    # Headings start at h2: the page around the text has its own h1.
-    html = markdown.markdown(text or "", extensions=["sane_lists", "tables", "toc"],
-                             extension_configs={"tables": {"use_align_attribute": True},
-                                                "toc": {"baselevel": 2}},
+    html = markdown.markdown(text or "", extensions=["sane_lists", "tables"],
+                             extension_configs={"tables": {"use_align_attribute": True}},
                              output_format="html")
-    return Markup(nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
-                            link_rel="noopener noreferrer nofollow"))
+    # The page around the text has its own h1: "# Title" becomes a section heading.
+    html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
+    clean = nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+                      link_rel="noopener noreferrer nofollow")
+    return Markup(clean)  # noqa: S704  (sanitised by nh3 just above)

@@ -4,6 +4,7 @@ and kept outside static/ under a random name in STORAGE_DIR.
 A file is written before its row is committed; if the transaction rolls back, the file
 written for it is removed again, so a refused or failed upload leaves nothing behind.
 """
+import contextlib
 import io
 import logging
 import os
@@ -162,10 +163,8 @@ class StoredFile(db.Model):
 
 def _remove(paths):
     for path in paths:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(path)
-        except FileNotFoundError:
-            pass
 
 
 @event.listens_for(Session, "after_commit")

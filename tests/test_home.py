@@ -1,8 +1,7 @@
 """Accueil: what changed since the previous visit, the service's news (visible by their
 dates, Markdown sanitised), and the tiles to every area."""
-from datetime import timedelta
-
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select

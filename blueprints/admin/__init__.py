@@ -24,5 +24,4 @@ def index():
     return render_page("admin/index.html", counts=counts)
 
 
-from blueprints.admin import activities, families  # noqa: E402,F401  (register their routes)
-from blueprints.admin import documents, messages, news, pages  # noqa: E402,F401
+from blueprints.admin import activities, documents, families, messages, news, pages  # noqa: E402,F401  (register their routes)  # noqa: E402,F401

@@ -2,8 +2,8 @@
 // reports no upload progress, so a form marked data-upload is sent with XMLHttpRequest.
 // Without JavaScript the same form is posted as usual (progressive enhancement).
 // The server answers as it does to htmx: HX-Redirect on success, the form again with
-// its errors (422), or an alert for #alerts (HX-Retarget) for a stale page, a file too
-// large for the server, too many attempts.
+// its messages (200) for a refused file, or an alert for #alerts (HX-Retarget) for a
+// stale page, a file too large for the server, too many attempts.
 (function () {
   "use strict";
 
@@ -41,7 +41,7 @@
       document.querySelector(target).innerHTML = xhr.responseText;
       return;
     }
-    if (xhr.status === 422) {
+    if (xhr.status === 200) {
       var template = document.createElement("template");
       template.innerHTML = xhr.responseText;
       var fresh = template.content.querySelector("form[data-upload]");
