@@ -82,3 +82,25 @@ def test_bad_files_are_explained_without_leaving_the_page(phone, demo):
     expect(phone.get_by_label("Fichier")).to_be_focused()
     assert phone.evaluate("window.portailMarker") == "same page"
     expect(phone.get_by_text("Vous n'avez encore envoyé aucun document.")).to_be_visible()
+
+
+def test_every_new_page_fits_a_phone(phone, demo):
+    """No sideways scrolling and no console error (a CSP violation is one) on the pages
+    of this area, for a visitor and for a parent."""
+    phone.goto("/connexion")
+    phone.get_by_role("link", name="Lire le guide d'utilisation").click()
+    expect(phone.get_by_role("heading", name="Guide d'utilisation")).to_be_visible()
+    no_sideways_scroll(phone)
+    fill_login(phone, *demo.PARENT)
+    expect(phone.get_by_role("heading", name="Bonjour Claire")).to_be_visible()
+    for url, heading in [("/actualites", "Actualités"), ("/documents", "Transmettre un document"),
+                         ("/nous-contacter", "Nous contacter"), ("/guide", "Guide d'utilisation"),
+                         ("/infos-diverses", "Infos diverses"),
+                         ("/reglement-interieur", "Règlement intérieur")]:
+        phone.goto(url)
+        expect(phone.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        no_sideways_scroll(phone)
+    phone.goto("/nous-contacter")
+    phone.get_by_role("link", name="Allergie de Hugo aux arachides").click()
+    expect(phone.get_by_text("Oui : un PAI signé par le médecin scolaire")).to_be_visible()
+    no_sideways_scroll(phone)
