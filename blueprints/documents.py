@@ -1,6 +1,6 @@
 """Documents: a family sends its pièces justificatives (section 5 of the guide) and
 follows what the service decided about each one."""
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,6 +12,7 @@ from wtforms.validators import ValidationError
 from blueprints import render_page
 from blueprints.files import MAX_MEGABYTES, REFUSALS, CheckedFileField, send_stored
 from blueprints.home import home_counter
+from blueprints.limits import per_account, succeeded
 from extensions import db, limiter
 from models import AuditEvent, Document, StoredFile
 from models.files import JPEG, MAX_BYTES, PDF, PNG, TOO_LARGE
@@ -64,14 +65,6 @@ class DocumentForm(FlaskForm):
         return self.children.get(self.child.data or "")
 
 
-def _upload_key():
-    return f"documents:{current_user.get_id() or request.remote_addr}"
-
-
-def _stored(response):
-    return response.status_code < 400
-
-
 def _form_context(form):
     # The browser checks the size before sending, with the server's own words.
     return {"form": form, "max_bytes": MAX_BYTES, "too_large": REFUSALS[TOO_LARGE]}
@@ -85,8 +78,8 @@ def index():
 
 
 @bp.post("/documents")
-@limiter.limit("60 per hour", key_func=_upload_key)
-@limiter.limit("20 per hour", key_func=_upload_key, deduct_when=_stored)
+@limiter.limit("60 per hour", key_func=per_account("documents"))
+@limiter.limit("20 per hour", key_func=per_account("documents"), deduct_when=succeeded)
 def upload():
     """A plain multipart form; static/js/upload.js sends the same form with a progress
     bar and the HX-Request header. To the script, a refused file is answered with the

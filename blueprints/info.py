@@ -15,6 +15,7 @@ from blueprints import render_page
 from blueprints.auth.forms import REQUIRED
 from blueprints.files import send_stored
 from blueprints.home import home_counter
+from blueprints.limits import per_account, succeeded
 from extensions import db, limiter
 from models import Activity, AuditEvent, ContactMessage, ContactThread, RulesVersion, TownPage
 from models.info import MISC
@@ -42,8 +43,6 @@ class ContactForm(ReplyForm):
                           render_kw={"maxlength": 150})
     child = SelectField(_l("Enfant concerné (facultatif)"), validate_choice=False)
 
-    field_order = ("subject", "child", "body")
-
     def __init__(self, family, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.children = {str(child.id): child for child in family.children}
@@ -59,19 +58,12 @@ class ContactForm(ReplyForm):
         return self.children.get(self.child.data or "")
 
 
-def _sender_key():
-    return f"contact:{current_user.get_id() or request.remote_addr}"
-
-
-def _sent(response):
-    return response.status_code < 400
-
-
 # Against abuse: a family writes a few messages, not a flood. Sent messages count.
 message_limits = [
-    limiter.limit("5 per 10 minutes", methods=["POST"], key_func=_sender_key,
-                  deduct_when=_sent),
-    limiter.limit("30 per day", methods=["POST"], key_func=_sender_key, deduct_when=_sent),
+    limiter.limit("5 per 10 minutes", methods=["POST"], key_func=per_account("contact"),
+                  deduct_when=succeeded),
+    limiter.limit("30 per day", methods=["POST"], key_func=per_account("contact"),
+                  deduct_when=succeeded),
 ]
 
 
