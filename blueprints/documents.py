@@ -7,9 +7,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 from wtforms import SelectChoice, SelectField
-from wtforms.validators import ValidationError
 
 from blueprints import render_page
+from blueprints.child_choice import ChildChoice
 from blueprints.files import MAX_MEGABYTES, REFUSALS, CheckedFileField, send_stored
 from blueprints.home import home_counter
 from blueprints.limits import per_account, succeeded
@@ -42,7 +42,7 @@ def reviewed_documents(family_id, since):
     return Document.reviewed_since(family_id, since)
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(ChildChoice, FlaskForm):
     kind = SelectField(_l("Type de document"), choices=KIND_CHOICES)
     child = SelectField(_l("Concerne"), validate_choice=False,
                         description=_l("Toute la famille, ou l'un de vos enfants."))
@@ -52,17 +52,7 @@ class DocumentForm(FlaskForm):
 
     def __init__(self, family, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.children = {str(child.id): child for child in family.children}
-        self.child.choices = [SelectChoice("", _l("Toute la famille"))] + [
-            SelectChoice(key, child.full_name) for key, child in self.children.items()]
-
-    def validate_child(self, field):
-        if field.data and field.data not in self.children:
-            raise ValidationError(_l("Cet enfant ne fait pas partie de votre dossier famille."))
-
-    @property
-    def chosen_child(self):
-        return self.children.get(self.child.data or "")
+        self.offer_children(family, _l("Toute la famille"))
 
 
 def _form_context(form):
@@ -109,7 +99,7 @@ def upload():
 
 @bp.get("/documents/<int:document_id>/fichier")
 def download(document_id):
-    document = db.session.get(Document, document_id)
-    if document is None or document.family_id != current_user.family.id:
+    document = db.get_or_404(Document, document_id)
+    if document.family_id != current_user.family.id:
         abort(404)  # another family's document does not exist for this one
     return send_stored(document.file)

@@ -81,8 +81,9 @@ class CheckedFileField(FileField):
 
 
 def send_stored(stored):
-    """A stored file as a download: always an attachment, typed by what it really is."""
-    if not os.path.isfile(stored.path):
+    """A stored file as a download: always an attachment, typed by what it really is.
+    No file (none attached, or gone from the storage) is a 404."""
+    if stored is None or not os.path.isfile(stored.path):
         abort(404)
     response = send_file(stored.path, mimetype=stored.content_type, as_attachment=True,
                          download_name=stored.file_name, max_age=0, conditional=False,

@@ -121,7 +121,4 @@ def news_item(news_id):
 
 @bp.get("/actualites/<int:news_id>/piece-jointe")
 def news_attachment(news_id):
-    item = _visible_news_or_404(news_id)
-    if item.attachment is None:
-        abort(404)
-    return send_stored(item.attachment)
+    return send_stored(_visible_news_or_404(news_id).attachment)

@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from blueprints import render_page
 from blueprints.auth.forms import REQUIRED
+from blueprints.child_choice import ChildChoice
 from blueprints.files import send_stored
 from blueprints.home import home_counter
 from blueprints.limits import per_account, succeeded
@@ -38,24 +39,14 @@ class ReplyForm(FlaskForm):
                          render_kw={"rows": 6, "maxlength": MESSAGE_MAX})
 
 
-class ContactForm(ReplyForm):
+class ContactForm(ChildChoice, ReplyForm):
     subject = StringField(_l("Objet"), validators=[DataRequired(REQUIRED), Length(max=150)],
                           render_kw={"maxlength": 150})
     child = SelectField(_l("Enfant concerné (facultatif)"), validate_choice=False)
 
     def __init__(self, family, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.children = {str(child.id): child for child in family.children}
-        self.child.choices = [SelectChoice("", _l("Aucun en particulier"))] + [
-            SelectChoice(key, child.full_name) for key, child in self.children.items()]
-
-    def validate_child(self, field):
-        if field.data and field.data not in self.children:
-            raise ValidationError(_l("Cet enfant ne fait pas partie de votre dossier famille."))
-
-    @property
-    def chosen_child(self):
-        return self.children.get(self.child.data or "")
+        self.offer_children(family, _l("Aucun en particulier"))
 
 
 # Against abuse: a family writes a few messages, not a flood. Sent messages count.
@@ -138,6 +129,4 @@ def rules():
 @bp.get("/reglement-interieur/reglement.pdf")
 def rules_pdf():
     current = RulesVersion.current()
-    if current is None:
-        abort(404)
-    return send_stored(current.file)
+    return send_stored(current.file if current else None)

@@ -1,5 +1,5 @@
 """Documents sent by families: the staff's queue, and the decision on each one."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,13 +33,6 @@ class ReviewForm(FlaskForm):
             raise ValidationError(_l("Indiquez le motif du refus : la famille le recevra."))
 
 
-def _document_or_404(document_id):
-    document = db.session.get(Document, document_id)
-    if document is None:
-        abort(404)
-    return document
-
-
 @bp.get("/documents")
 def documents():
     status = request.args.get("statut", RECEIVED)
@@ -55,7 +48,7 @@ def documents():
 
 @bp.route("/documents/<int:document_id>", methods=["GET", "POST"])
 def document(document_id):
-    item = _document_or_404(document_id)
+    item = db.get_or_404(Document, document_id)
     form = ReviewForm()
     if request.method == "POST" and item.is_received and form.validate_on_submit():
         accepted = bool(form.accept.data)
@@ -88,4 +81,4 @@ def _tell_the_family(item):
 
 @bp.get("/documents/<int:document_id>/fichier")
 def document_file(document_id):
-    return send_stored(_document_or_404(document_id).file)
+    return send_stored(db.get_or_404(Document, document_id).file)

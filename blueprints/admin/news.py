@@ -47,13 +47,6 @@ class NewsForm(FlaskForm):
             raise ValidationError(_l("La date de fin doit suivre la date de début."))
 
 
-def _news_or_404(news_id):
-    item = db.session.get(News, news_id)
-    if item is None:
-        abort(404)
-    return item
-
-
 @bp.get("/actualites")
 def news():
     page = max(request.args.get("page", 1, type=int), 1)
@@ -98,7 +91,7 @@ def new_news():
 
 @bp.route("/actualites/<int:news_id>", methods=["GET", "POST"])
 def edit_news(news_id):
-    item = _news_or_404(news_id)
+    item = db.get_or_404(News, news_id)
     saved = {"title": item.title, "body": item.body, "publish_on": item.publish_on,
              "publish_until": item.publish_until}
     form = NewsForm(data=saved if request.method == "GET" else None)
@@ -116,7 +109,7 @@ def edit_news(news_id):
 @bp.post("/actualites/<int:news_id>/publication")
 def publish_news(news_id):
     """Publish (shown from its start date) or take back to draft."""
-    item = _news_or_404(news_id)
+    item = db.get_or_404(News, news_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -139,8 +132,5 @@ def publish_news(news_id):
 
 @bp.get("/actualites/<int:news_id>/piece-jointe")
 def news_attachment(news_id):
-    item = _news_or_404(news_id)
-    if item.attachment is None:
-        abort(404)
-    return send_stored(item.attachment)
+    return send_stored(db.get_or_404(News, news_id).attachment)
 

@@ -1,6 +1,6 @@
 """What the staff publish for every family: the internal rules (versioned PDF) and the
 Infos diverses page (Markdown)."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -53,10 +53,7 @@ def rules():
 
 @bp.get("/reglement-interieur/<int:version_id>")
 def rules_version(version_id):
-    version = db.session.get(RulesVersion, version_id)
-    if version is None:
-        abort(404)
-    return send_stored(version.file)
+    return send_stored(db.get_or_404(RulesVersion, version_id).file)
 
 
 @bp.route("/infos-diverses", methods=["GET", "POST"])
