@@ -44,7 +44,10 @@ class TimeoutMail(Mail):
         return TimeoutConnection(current_app.extensions["mail"])
 
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# Objects keep their loaded values after a commit: a view that commits, then renders,
+# does not reload everything it already has.
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING),
+                session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,13 +1,19 @@
 """What every area of the site shares: page rendering for full pages and htmx
 fragments, the navigation, the language, and the error pages."""
+from datetime import UTC
+from functools import lru_cache
+
+from babel import dates
 from flask import current_app, g, render_template, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
+from blueprints.words import planning_words
 from models import Town
+from models.clock import PARIS
 
 # The portal's navigation for parents; an entry shows once its area exists.
 PARENT_NAV = [
@@ -85,19 +91,31 @@ def current_town():
     return g.town
 
 
+@lru_cache(maxsize=8192)
+def _format_day(day, pattern, locale):
+    return dates.format_date(day, pattern, locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _format_moment(moment, pattern, locale):
+    return dates.format_datetime(moment.replace(tzinfo=UTC), pattern, tzinfo=PARIS,
+                                 locale=locale)
+
+
+# A planning page says the same dates many times: they are formatted once per language.
 def day_in_words(day):
     """'lundi 7 septembre'."""
-    return format_date(day, _("EEEE d MMMM"))
+    return _format_day(day, _("EEEE d MMMM"), str(get_locale()))
 
 
 def moment_in_words(moment):
     """A naive-UTC datetime as Paris time in words: 'mardi 8 septembre à 10:00'."""
-    return format_datetime(moment, _("EEEE d MMMM 'à' HH:mm"))
+    return _format_moment(moment, _("EEEE d MMMM 'à' HH:mm"), str(get_locale()))
 
 
 def short_day(day):
     """'lun. 7/9', as in the planning's column titles."""
-    return format_date(day, _("EEE d/M"))
+    return _format_day(day, _("EEE d/M"), str(get_locale()))
 
 
 def init_app(app):
@@ -109,6 +127,7 @@ def init_app(app):
     app.jinja_env.filters.update(day_in_words=day_in_words, moment_in_words=moment_in_words,
                                  short_day=short_day, markdown=render_markdown,
                                  filesize=file_size)
+    app.jinja_env.globals["planning_words"] = planning_words
 
     @app.context_processor
     def portal_context():

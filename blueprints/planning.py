@@ -176,3 +176,6 @@ def requests():
                               offset=(page - 1) * REQUESTS_PER_PAGE)
     return render_page("planning/requests.html", requests=rows[:REQUESTS_PER_PAGE], page=page,
                        has_more=len(rows) > REQUESTS_PER_PAGE)
+
+
+from blueprints import long_period  # noqa: E402,F401  (the long-period form's routes)

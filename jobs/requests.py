@@ -1,5 +1,5 @@
-"""Processing of planning requests: the receipt email at once, then a job decides every
-line and sends the decision email."""
+"""Processing of planning requests. One job per request sends the receipt email, decides
+every line and sends the decision email; the tap itself only saves and enqueues."""
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -21,8 +21,7 @@ def job_id(request_id):
 
 
 def enqueue_request(request):
-    """After the commit: the receipt email, then the decision job."""
-    _queue_receipt(request)
+    """Process the request once the transaction that saved it commits."""
     enqueue_after_commit(process_request, request.id, job_id=job_id(request.id))
 
 
@@ -40,8 +39,13 @@ def _queue_receipt(request):
 
 @job
 def process_request(request_id):
-    """Decide every line of a request. Safe to run twice: a processed request only
-    makes sure its decision email exists (it is never queued twice)."""
+    """Receipt, decision, decision email. Safe to run twice: each email is queued once
+    (dedupe keys) and a processed request is not decided again."""
+    request = db.session.get(Request, request_id)
+    if request is None:
+        return "missing"
+    _queue_receipt(request)
+    db.session.commit()  # the receipt goes out even if deciding fails
     request = lock_request(request_id)
     if request is None:
         db.session.rollback()

@@ -30,12 +30,18 @@ def _school_holidays():
 
 
 def is_school_holiday(day, zone):
-    """Weekdays of the school holidays of a zone (A, B or C)."""
+    """Days of the school holidays of a zone (A, B or C)."""
     try:
         return bool(_school_holidays().is_holiday_for_zone(day, zone))
     except UnsupportedYearException:
-        log.warning("no school holiday data for %s: treated as a school day", day)
+        _warn_no_data(day.year)
         return False
+
+
+@cache
+def _warn_no_data(year):
+    log.warning("no school holiday data for %s yet (vacances-scolaires-france): its days "
+                "count as school days until the package is updated", year)
 
 
 def school_holiday_name(day, zone):

@@ -5,6 +5,7 @@ transaction; a job then decides every line with `Request.decide`, the single pla
 the rules of the internal regulations accept or refuse a line.
 """
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, func, select, update
@@ -95,8 +96,45 @@ class Request(db.Model):
         groups = {}
         for line in self.lines:
             groups.setdefault((line.child, line.activity), []).append(line)
-        return [(child, activity, sorted(lines, key=lambda line: line.day))
+        return [LineGroup(child, activity, sorted(lines, key=lambda line: line.day))
                 for (child, activity), lines in groups.items()]
+
+
+# Up to this many days, a group lists each day; beyond, it says how many (a school year
+# is about 140 days per activity: nobody reads that list in an email).
+DAYS_LISTED = 5
+
+
+@dataclass
+class LineGroup:
+    child: object
+    activity: object
+    lines: list
+
+    @property
+    def accepted(self):
+        return [line for line in self.lines if line.outcome == ACCEPTED]
+
+    @property
+    def refused(self):
+        return [line for line in self.lines if line.outcome == REFUSED]
+
+    @property
+    def undecided(self):
+        return [line for line in self.lines if line.outcome is None]
+
+    @property
+    def listed(self):
+        """Few enough lines to list them one by one."""
+        return len(self.lines) <= DAYS_LISTED
+
+    @property
+    def first_day(self):
+        return self.lines[0].day
+
+    @property
+    def last_day(self):
+        return self.lines[-1].day
 
 
 class RequestLine(db.Model):

@@ -254,3 +254,19 @@ def agent_client(client, demo):
     response = login(client, *demo.AGENT)
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture
+def planning(demo):
+    """The demo town, its children enrolled for this school year and the next."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Enrollment
+
+    for enrollment in db.session.scalars(select(Enrollment)).all():
+        db.session.add(Enrollment(child_id=enrollment.child_id,
+                                  activity_id=enrollment.activity_id,
+                                  school_year=enrollment.school_year + 1))
+    db.session.commit()
+    return demo

@@ -1,7 +1,15 @@
 """Helpers the tests share: reading emails, filling forms with their CSRF token."""
 import html
 import re
+from datetime import date, timedelta
 from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Activity, Child, Family, Town, User
+from models.clock import utcnow
+from models.planning import PlanningCalendar
 
 
 def text_of(message):
@@ -53,16 +61,30 @@ def login(client, email, password, remember=False):
     return submit(client, "/connexion", data)
 
 
+def activity(name):
+    return db.session.scalar(select(Activity).where(Activity.name == name))
+
+
+def child(first_name):
+    return db.session.scalar(select(Child).where(Child.first_name == first_name))
+
+
+def upcoming_day(an_activity, days_ahead=10):
+    """The first day at least `days_ahead` from today when the activity runs."""
+    start = date.today() + timedelta(days=days_ahead)
+    calendar = PlanningCalendar(Town.current().holiday_zone, start, start + timedelta(days=60))
+    day = start
+    while not calendar.runs(an_activity, day):
+        day += timedelta(days=1)
+    return day
+
+
 OTHER_PARENT = ("sophie.bernard@example.net", "une autre phrase assez longue")
 
 
 def other_family_parent(client):
     """Log client in as Sophie BERNARD, a parent of the demo's other family."""
-    from extensions import db
-    from models import Family, User
-    from models.clock import utcnow
-
-    family = db.session.scalar(db.select(Family).where(Family.name == "BERNARD"))
+    family = db.session.scalar(select(Family).where(Family.name == "BERNARD"))
     user = User(email=OTHER_PARENT[0], civility="Mme", first_name="Sophie", last_name="Bernard",
                 guardian=family.guardians[0], confirmed_at=utcnow())
     user.set_password(OTHER_PARENT[1])

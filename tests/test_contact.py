@@ -3,12 +3,8 @@ reply received by email (the SMTP server of the tests) and shown in the thread."
 from sqlalchemy import select
 
 from extensions import db
-from models import Child, ContactThread
-from tests.helpers import body, login, other_family_parent, page, submit, text_of
-
-
-def child(first_name):
-    return db.session.scalar(select(Child).where(Child.first_name == first_name))
+from models import ContactThread
+from tests.helpers import body, child, login, other_family_parent, page, submit, text_of
 
 
 def write(client, subject="Absence de Léa", text="Léa sera absente vendredi.", child_id=""):

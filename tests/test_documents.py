@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import Child, Document, StoredFile
-from tests.helpers import body, csrf_from, login, other_family_parent, page, text_of
+from models import Document, StoredFile
+from tests.helpers import body, child, csrf_from, login, other_family_parent, page, text_of
 from tests.samples import image_bytes, pdf_bytes, upload
 
 
@@ -20,10 +20,6 @@ def stored_files(app):
 def empty_storage(app):
     for name in stored_files(app):
         os.remove(os.path.join(app.config["STORAGE_DIR"], name))
-
-
-def child(first_name):
-    return db.session.scalar(select(Child).where(Child.first_name == first_name))
 
 
 def send(client, data, name, kind="caf", child_id="", headers=None):

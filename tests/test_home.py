@@ -22,7 +22,9 @@ def martin():
 
 
 def parent_user(demo):
-    return User.by_email(demo.PARENT[0])
+    """The parent's account as stored now (what the app wrote, not what the test holds)."""
+    return db.session.scalar(select(User).where(User.email == demo.PARENT[0])
+                             .execution_options(populate_existing=True))
 
 
 def add_request(status=PROCESSED, processed_at=None):

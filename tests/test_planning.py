@@ -12,41 +12,11 @@ from extensions import db
 from jobs import queue
 from jobs.requests import process_request
 from jobs.sweep import sweep
-from models import Activity, Booking, Child, Enrollment, Request, RequestLine, Town
+from models import Booking, Enrollment, Request, RequestLine
 from models.calendar import school_year_of
-from models.planning import PlanningCalendar
-from tests.helpers import body, csrf_from, login, page, text_of
+from tests.helpers import activity, body, child, csrf_from, login, page, text_of, upcoming_day
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-
-
-def activity(name):
-    return db.session.scalar(select(Activity).where(Activity.name == name))
-
-
-def child(first_name):
-    return db.session.scalar(select(Child).where(Child.first_name == first_name))
-
-
-def upcoming_day(an_activity, days_ahead=10):
-    """The first day at least `days_ahead` from today when the activity runs."""
-    start = date.today() + timedelta(days=days_ahead)
-    calendar = PlanningCalendar(Town.current().holiday_zone, start, start + timedelta(days=60))
-    day = start
-    while not calendar.runs(an_activity, day):
-        day += timedelta(days=1)
-    return day
-
-
-@pytest.fixture
-def planning(demo):
-    """The demo town, its children enrolled for this school year and the next."""
-    for enrollment in db.session.scalars(select(Enrollment)).all():
-        db.session.add(Enrollment(child_id=enrollment.child_id,
-                                  activity_id=enrollment.activity_id,
-                                  school_year=enrollment.school_year + 1))
-    db.session.commit()
-    return demo
 
 
 def tap(client, who, what, day, headers=HTMX):
@@ -420,3 +390,16 @@ def test_activities_are_configured_by_admins_only(client, other_client, planning
         "end_time": "16:00", "weekdays": ["1"], "deadline_days": "1", "deadline_time": "12:00"})
     assert response.status_code == 422
     assert "L'heure de fin doit être après l'heure de début." in body(response)
+
+
+def test_without_javascript_a_tap_is_a_plain_form(client, planning, run_jobs):
+    login(client, *planning.PARENT)
+    day = upcoming_day(activity("APS Soir"))
+    week = f"/activites?vue=semaine&date={day.isoformat()}"
+    token = csrf_from(page(client, week))
+    response = client.post("/activites/case", data={
+        "csrf_token": token, "enfant": child("Léa").id, "activite": activity("APS Soir").id,
+        "jour": day.isoformat()}, headers={"Referer": f"http://localhost{week}"})
+    assert response.status_code == 302 and response.headers["Location"] == week
+    html = page(client, week)
+    assert "Votre demande a été envoyée" in html and "Réservation en attente" in html

@@ -90,6 +90,8 @@ def main():
             next_week = date.today() + timedelta(days=7)
             page.goto(f"/activites?vue=semaine5&date={next_week.isoformat()}")
             shoot(page, "planning.png", ".planning-grid", height=560)
+            page.goto("/activites/longue-periode")
+            shoot(page, "longue-periode.png", ".period-form", height=415)
             page.goto("/documents")
             page.get_by_label("Type de document").select_option("pai")
             page.get_by_label("Concerne").select_option(label="Hugo MARTIN")

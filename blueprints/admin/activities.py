@@ -9,11 +9,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TimeField,
 )
@@ -25,27 +23,18 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints import render_page
 from blueprints.admin import bp
 from blueprints.admin.families import family_or_404
 from blueprints.admin.forms import ConfirmForm
 from blueprints.auth.forms import REQUIRED
+from blueprints.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import Activity, AuditEvent, Closure, Enrollment
 from models.calendar import school_year_label, school_year_of
 from security import admin_only
-
-WEEKDAY_CHOICES = [SelectChoice(str(number), label) for number, label in enumerate(
-    [_l("Lundi"), _l("Mardi"), _l("Mercredi"), _l("Jeudi"), _l("Vendredi"), _l("Samedi"),
-     _l("Dimanche")], start=1)]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ActivityForm(FlaskForm):
@@ -116,10 +105,8 @@ def _save_activity(form, activity):
 
 class ClosureForm(FlaskForm):
     activity_id = SelectField(_l("Activité"), coerce=int, validators=[InputRequired()])
-    first_day = DateField(_l("Premier jour"), validators=[InputRequired(_l("Saisissez une date "
-                                                                            "valide."))])
-    last_day = DateField(_l("Dernier jour"), validators=[InputRequired(_l("Saisissez une date "
-                                                                           "valide."))])
+    first_day = DayField(_l("Premier jour"), validators=[InputRequired(REQUIRED)])
+    last_day = DayField(_l("Dernier jour"), validators=[InputRequired(REQUIRED)])
     reason = StringField(_l("Motif"), validators=[DataRequired(REQUIRED), Length(max=200)],
                          description=_l("Par exemple : grève, journée pédagogique."))
 

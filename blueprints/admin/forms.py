@@ -3,10 +3,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
+from blueprints.fields import DayField
 
 
 def not_in_future(_form, field):
@@ -36,7 +37,7 @@ class FamilyForm(GuardianForm):
 class ChildForm(FlaskForm):
     first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=80)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=80)])
-    birth_date = DateField(_l("Date de naissance"),
+    birth_date = DayField(_l("Date de naissance"),
                            validators=[DataRequired(_l("Saisissez une date valide.")),
                                        not_in_future])
     sex = SelectField(_l("Sexe"), choices=[SelectChoice("F", _l("Fille")),

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import fill_login
-from tests.test_planning import activity, child, upcoming_day
+from tests.helpers import activity, child, upcoming_day
 
 pytestmark = pytest.mark.e2e
 
