@@ -72,13 +72,15 @@ def _tune_sqlite(app):
 
 
 def _register_blueprints(app):
-    from blueprints import admin, auth, dev, family, health, home, planning
+    from blueprints import admin, auth, dev, documents, family, health, home, info, planning
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(planning.bp)
     app.register_blueprint(family.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(info.bp)
     app.register_blueprint(admin.bp)
     if app.config["PORTAIL_ENV"] == "development":
         app.register_blueprint(dev.bp)

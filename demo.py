@@ -12,16 +12,20 @@ from models import (
     Booking,
     ChangeRequest,
     Child,
+    ContactThread,
     Enrollment,
     Family,
     Guardian,
     HealthRecord,
+    News,
     Town,
+    TownPage,
     User,
 )
 from models.calendar import school_year_of
 from models.child_file import set_authorization
-from models.clock import utcnow
+from models.clock import to_paris, utcnow
+from models.info import MISC
 from models.planning import RESERVED, PlanningCalendar
 from models.user import ROLE_ADMIN, ROLE_PARENT, ROLE_STAFF
 
@@ -52,6 +56,10 @@ def load():
     created |= _activities()
     db.session.flush()
     created |= _enrollments_and_bookings()
+    created |= _news()
+    created |= _misc_page()
+    db.session.flush()
+    created |= _contact_thread()
     db.session.flush()
     return created
 
@@ -106,6 +114,73 @@ def _enrollments_and_bookings():
             if calendar.runs(canteen, day) and school_year_of(day) == year:
                 db.session.add(Booking(child=child, activity_id=canteen.id, day=day,
                                        state=RESERVED))
+    return True
+
+
+NEWS = [
+    # days from today it is shown from, title, text
+    (-20, "Inscriptions pour la rentrée",
+     "Les dossiers d'inscription pour la prochaine année scolaire sont à rendre **avant le "
+     "30 juin**.\n\nVous pouvez les envoyer depuis la rubrique *Documents* du portail, en "
+     "PDF ou en photo. Pensez à joindre :\n\n- l'attestation CAF de moins de trois mois ;\n"
+     "- le certificat de vaccination ;\n- le PAI de votre enfant s'il en a un."),
+    (-3, "Menus du mois",
+     "Les menus de la restauration scolaire sont affichés à l'entrée de l'école et dans la "
+     "rubrique *Infos diverses*. Le repas du jeudi est végétarien."),
+    (10, "Fermeture exceptionnelle de l'accueil du soir",
+     "En raison d'une formation de l'équipe, l'accueil périscolaire du soir fermera à 17 h 30 "
+     "ce jour-là. Merci de votre compréhension."),
+]
+
+MISC_TEXT = """## Menus de la restauration scolaire
+
+Les menus sont établis par une diététicienne et affichés chaque semaine à l'entrée de l'école.
+
+## Que mettre dans le sac de votre enfant ?
+
+- une gourde marquée à son nom ;
+- pour les plus petits, une tenue de rechange.
+
+## Contacts utiles
+
+| Qui | Téléphone |
+|:--|:--|
+| École des Tilleuls | 02 40 00 00 10 |
+| Accueil périscolaire | 02 40 00 00 11 |
+"""
+
+
+def _news():
+    if db.session.scalar(db.select(News.id).limit(1)) is not None:
+        return False
+    today = to_paris(utcnow()).date()
+    for days, title, body in NEWS:
+        db.session.add(News(title=title, body=body, published=True,
+                            publish_on=today + timedelta(days=days)))
+    return True
+
+
+def _misc_page():
+    if TownPage.get(MISC) is not None:
+        return False
+    TownPage.get_or_new(MISC).edit(MISC_TEXT, None)
+    return True
+
+
+def _contact_thread():
+    """Claire MARTIN asked about Hugo's allergy; the service answered."""
+    if db.session.scalar(db.select(ContactThread.id).limit(1)) is not None:
+        return False
+    parent, agent = User.by_email(PARENT[0]), User.by_email(AGENT[0])
+    hugo = db.session.scalar(db.select(Child).where(Child.first_name == "Hugo"))
+    thread = ContactThread.start(parent.family, parent, "Allergie de Hugo aux arachides",
+                                 "Bonjour,\nHugo est allergique aux arachides. Faut-il un PAI "
+                                 "pour qu'il mange à la cantine ?\nMerci, Claire Martin",
+                                 child=hugo)
+    thread.add_message(agent, "Bonjour Madame Martin,\nOui : un PAI signé par le médecin "
+                              "scolaire est nécessaire. Envoyez-le depuis la rubrique "
+                              "Documents, nous le transmettrons à l'équipe de la cantine.\n"
+                              "Le service enfance")
     return True
 
 

@@ -25,6 +25,7 @@ PARENT_NAV = [
     ("documents.index", _l("Documents")),
     ("info.contact", _l("Nous contacter")),
     ("info.guide", _l("Guide")),
+    ("info.misc", _l("Infos diverses")),
     ("info.rules", _l("Règlement intérieur")),
 ]
 
@@ -120,8 +121,12 @@ def short_day(day):
 def init_app(app):
     for status in ERRORS:
         app.register_error_handler(status, _error_handler(status))
+    from blueprints.files import file_size
+    from blueprints.rich_text import render_markdown
+
     app.jinja_env.filters.update(day_in_words=day_in_words, moment_in_words=moment_in_words,
-                                 short_day=short_day)
+                                 short_day=short_day, markdown=render_markdown,
+                                 filesize=file_size)
     app.jinja_env.globals["planning_words"] = planning_words
 
     @app.context_processor

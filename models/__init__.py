@@ -3,7 +3,12 @@ from models.attendance import Attendance
 from models.audit import AuditEvent
 from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
+from models.documents import Document
 from models.family import Child, Family, Guardian
+from models.files import StoredFile
+from models.info import RulesVersion, TownPage
+from models.messages import ContactMessage, ContactThread
+from models.news import News
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
 from models.requests import Request, RequestLine
@@ -12,6 +17,8 @@ from models.user import User, UserSession
 
 __all__ = [
     "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson", "Booking",
-    "ChangeRequest", "Child", "ChildAuthorization", "Closure", "Enrollment", "Family", "Guardian",
-    "HealthRecord", "OutboundEmail", "Request", "RequestLine", "Town", "User", "UserSession",
+    "ChangeRequest", "Child", "ChildAuthorization", "Closure", "ContactMessage", "ContactThread",
+    "Document", "Enrollment", "Family", "Guardian", "HealthRecord", "News", "OutboundEmail",
+    "Request", "RequestLine", "RulesVersion", "StoredFile", "Town", "TownPage", "User",
+    "UserSession",
 ]

@@ -353,6 +353,12 @@ class ChangeRequest(db.Model):
             cls.family_id == family_id, cls.status == PENDING))
 
     @classmethod
+    def decided_since(cls, family_id, since):
+        return db.session.scalar(select(func.count(cls.id)).where(
+            cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
+            cls.decided_at > since))
+
+    @classmethod
     def recent_decisions(cls, family_id, limit=10):
         """Decisions the family has not dismissed yet, newest first."""
         return db.session.scalars(select(cls).where(

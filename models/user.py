@@ -191,6 +191,12 @@ class UserSession(db.Model):
         return (now - self.last_seen_at).total_seconds() >= self.TOUCH_EVERY_SECONDS
 
     def touch(self, now):
+        # A remembered session coming back after more than the idle timeout of an
+        # ordinary session is a new visit: it counts as a login (the home page tells what
+        # changed since the previous one).
+        if self.remember and now - self.last_seen_at >= current_app.config[
+                "SESSION_IDLE_TIMEOUT"]:
+            self.user.record_login(now)
         self.last_seen_at = now
         self.user.last_seen_at = now
 

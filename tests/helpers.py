@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from extensions import db
-from models import Activity, Child, Town
+from models import Activity, Child, Family, Town, User
+from models.clock import utcnow
 from models.planning import PlanningCalendar
 
 
@@ -76,3 +77,18 @@ def upcoming_day(an_activity, days_ahead=10):
     while not calendar.runs(an_activity, day):
         day += timedelta(days=1)
     return day
+
+
+OTHER_PARENT = ("sophie.bernard@example.net", "une autre phrase assez longue")
+
+
+def other_family_parent(client):
+    """Log client in as Sophie BERNARD, a parent of the demo's other family."""
+    family = db.session.scalar(select(Family).where(Family.name == "BERNARD"))
+    user = User(email=OTHER_PARENT[0], civility="Mme", first_name="Sophie", last_name="Bernard",
+                guardian=family.guardians[0], confirmed_at=utcnow())
+    user.set_password(OTHER_PARENT[1])
+    db.session.add(user)
+    db.session.commit()
+    assert login(client, *OTHER_PARENT).status_code == 302
+    return client

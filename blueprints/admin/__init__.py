@@ -18,7 +18,7 @@ bp.before_request(staff_required)
 
 DASHBOARD_WEEKS = 4
 
-# Areas add (label, count query, endpoint) for the "to do" figures of the dashboard.
+# Areas add (label, count function, endpoint): the "to do" figures of the dashboard.
 DASHBOARD_COUNTERS = []
 
 
@@ -39,7 +39,7 @@ def index():
         "requests_waiting": _count(select(func.count(Request.id))
                                    .where(Request.status == RECEIVED)),
     }
-    todo = [(label, _count(query), endpoint) for label, query, endpoint in DASHBOARD_COUNTERS]
+    todo = [(label, count(), endpoint) for label, count, endpoint in DASHBOARD_COUNTERS]
     loads = occupancy(today, today + timedelta(weeks=DASHBOARD_WEEKS) - timedelta(days=1),
                       current_town().holiday_zone)
     return render_page("admin/index.html", counts=counts, todo=todo, loads=loads, today=today,
@@ -51,9 +51,13 @@ from blueprints.admin import (  # noqa: E402,F401
     activities,
     audit,
     changes,
+    documents,
     exports,
     families,
     file,
+    messages,
+    news,
+    pages,
     requests,
     rollcall,
     staff,

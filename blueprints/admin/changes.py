@@ -26,7 +26,8 @@ SUBJECTS = {
 
 DASHBOARD_COUNTERS.append((
     _l("modifications à valider"),
-    select(func.count(ChangeRequest.id)).where(ChangeRequest.status == PENDING),
+    lambda: db.session.scalar(select(func.count(ChangeRequest.id))
+                              .where(ChangeRequest.status == PENDING)),
     "admin.changes"))
 
 

@@ -9,6 +9,7 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from blueprints.admin.forms import ConfirmForm
 from blueprints.family import display
 from blueprints.family.export import export_family, export_filename
 from blueprints.family.file_views import FileArea, back_url
+from blueprints.home import home_counter
 from extensions import db
 from models import AuditEvent, ChangeRequest
 from models.changes import PENDING
@@ -28,6 +30,11 @@ bp.record_once(display.init_app)
 
 AREA = FileArea(staff=False)
 AREA.register(bp)
+
+
+@home_counter("family.index", _l("Modifications du dossier traitées"), position=20)
+def decided_changes(family_id, since):
+    return ChangeRequest.decided_since(family_id, since)
 
 
 @bp.after_request

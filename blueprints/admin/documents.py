@@ -1,0 +1,88 @@
+"""Documents sent by families: the staff's queue, and the decision on each one."""
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+from blueprints import render_page
+from blueprints.admin import DASHBOARD_COUNTERS, bp
+from blueprints.documents import document_kind
+from blueprints.files import send_stored
+from extensions import db
+from jobs.emails import external_url, queue_email
+from models import AuditEvent, Document
+from models.documents import RECEIVED, STATUSES
+
+DOCUMENTS_PER_PAGE = 50
+
+
+class ReviewForm(FlaskForm):
+    reason = TextAreaField(_l("Motif du refus"), validators=[Length(max=500)],
+                           description=_l("Obligatoire pour refuser : il est envoyé à la "
+                                          "famille. Par exemple « Attestation de plus de "
+                                          "trois mois »."),
+                           render_kw={"rows": 3, "maxlength": 500})
+    accept = SubmitField(_l("Accepter"))
+    reject = SubmitField(_l("Refuser"))
+
+    def validate_reason(self, field):
+        if self.reject.data and not (field.data or "").strip():
+            raise ValidationError(_l("Indiquez le motif du refus : la famille le recevra."))
+
+
+DASHBOARD_COUNTERS.append((_l("documents à examiner"), Document.count_waiting,
+                           "admin.documents"))
+
+
+@bp.get("/documents")
+def documents():
+    status = request.args.get("statut", RECEIVED)
+    if status not in STATUSES:
+        status = RECEIVED
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = Document.queue(status, limit=DOCUMENTS_PER_PAGE + 1,
+                          offset=(page - 1) * DOCUMENTS_PER_PAGE)
+    return render_page("admin/documents/list.html", documents=rows[:DOCUMENTS_PER_PAGE],
+                       status=status, page=page, has_more=len(rows) > DOCUMENTS_PER_PAGE,
+                       waiting=Document.count_waiting())
+
+
+@bp.route("/documents/<int:document_id>", methods=["GET", "POST"])
+def document(document_id):
+    item = db.get_or_404(Document, document_id)
+    form = ReviewForm()
+    if request.method == "POST" and item.is_received and form.validate_on_submit():
+        accepted = bool(form.accept.data)
+        if item.review(current_user, accepted, form.reason.data or ""):
+            AuditEvent.record(current_user, "document.reviewed", item, family_id=item.family_id,
+                              accepted=accepted)
+            _tell_the_family(item)
+            db.session.commit()
+            flash(_("Document accepté : la famille est prévenue par email.") if accepted else
+                  _("Document refusé : la famille reçoit le motif par email."), "success")
+            return redirect(url_for("admin.documents"))
+        db.session.rollback()
+        flash(_("Ce document vient d'être examiné par quelqu'un d'autre."), "info")
+        return redirect(url_for("admin.document", document_id=item.id))
+    if request.method == "POST" and not item.is_received:
+        form.form_errors.append(_("Ce document a déjà été examiné."))
+    status = 422 if request.method == "POST" else 200
+    return render_page("admin/documents/show.html", document=item, form=form), status
+
+
+def _tell_the_family(item):
+    user = item.uploaded_by
+    if user is None or not user.email:
+        return
+    queue_email(user.email, "document_reviewed",
+                _l("Votre document a été examiné"), dedupe_key=f"document-{item.id}-reviewed",
+                user=user, document=item, kind=document_kind(item.kind),
+                documents_url=external_url("documents.index"))
+
+
+@bp.get("/documents/<int:document_id>/fichier")
+def document_file(document_id):
+    return send_stored(db.get_or_404(Document, document_id).file)
