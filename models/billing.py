@@ -33,7 +33,7 @@ from extensions import db
 from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendance
 from models.clock import utcnow
 from models.db_tools import dialect_name, insert_ignoring_conflicts
-from models.family import Child, Family
+from models.family import Child, Family, Guardian
 from models.planning import ABSENT as CANCELLED
 from models.planning import PENDING_ABSENCE, RESERVED, Activity, Booking
 from models.requests import Request, RequestLine
@@ -494,7 +494,8 @@ def issue_invoices(family_ids, month, today, run_id=None):
     done = invoiced_families(month, family_ids)
     families = db.session.scalars(select(Family).where(
         Family.id.in_([f for f in family_ids if f not in done]))
-        .options(selectinload(Family.children), selectinload(Family.guardians))
+        .options(selectinload(Family.children),
+                 selectinload(Family.guardians).selectinload(Guardian.user))
         .order_by(Family.name, Family.id)).all()
     if not families:
         return []
