@@ -82,9 +82,9 @@ def payment_method(method):
     return METHOD_LABELS.get(method, method)
 
 
-@bp.app_context_processor
-def billing_words():
-    return {"status_badges": STATUS_BADGES}
+@bp.app_template_filter("invoice_badge")
+def invoice_badge(status):
+    return STATUS_BADGES[status]
 
 
 @home_counter("billing.index", _l("Nouvelles factures"), position=40)

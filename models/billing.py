@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    insert,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -504,33 +505,42 @@ def issue_invoices(family_ids, month, today, run_id=None):
     prices = Tariff.grid()
     activities = {a.id: a for a in db.session.scalars(select(Activity))}
     month_activity = MonthActivity([c.id for f in families for c in f.children], first, last)
-    invoices = []
+    rows, lines_of = [], {}
     for family in families:
         bracket = bracket_for(family.quotient, brackets, settings.default_bracket)
         lines = draft_lines(family, month_activity, settings, prices, bracket, activities)
         if not lines:
             continue
-        invoice = Invoice(
-            family_id=family.id, month=month,
-            number=invoice_number(today.year, counter.next_number()),
-            issued_at=utcnow(), issued_on=today, due_on=today + timedelta(days=settings.due_days),
-            total=sum((line.amount for line in lines), ZERO), amount_paid=ZERO,
-            family_name=family.name, family_address=family.postal_address,
-            quotient=family.quotient, bracket_label=bracket.label,
-            mandate_reference=family.mandate_reference if family.has_mandate else "",
-            run_id=run_id)
-        invoice.family = family
-        for position, line in enumerate(lines):
-            invoice.lines.append(InvoiceLine(
-                position=position, child_id=line.child.id, activity_id=line.activity.id,
-                child_name=line.child.full_name, activity_name=line.activity.name,
-                kind=line.kind, days=",".join(d.isoformat() for d in line.days),
-                quantity=len(line.days), unit_price=line.unit_price, amount=line.amount))
-        invoices.append(invoice)
-    db.session.add_all(invoices)
-    db.session.flush()
-    apply_credit([i.family_id for i in invoices])
-    return invoices
+        lines_of[family.id] = lines
+        rows.append({
+            "family_id": family.id, "month": month,
+            "number": invoice_number(today.year, counter.next_number()),
+            "issued_at": utcnow(), "issued_on": today,
+            "due_on": today + timedelta(days=settings.due_days),
+            "total": sum((line.amount for line in lines), ZERO), "amount_paid": ZERO,
+            "family_name": family.name, "family_address": family.postal_address,
+            "quotient": family.quotient, "bracket_label": bracket.label,
+            "mandate_reference": family.mandate_reference if family.has_mandate else "",
+            "run_id": run_id})
+    if not rows:
+        return []
+    # Bulk statements: a few queries per chunk of families, whatever its size.
+    db.session.execute(insert(Invoice), rows)
+    ids = dict(db.session.execute(select(Invoice.family_id, Invoice.id).where(
+        Invoice.month == month, Invoice.family_id.in_(list(lines_of)))).all())
+    db.session.execute(insert(InvoiceLine), [
+        {"invoice_id": ids[family_id], "position": position, "child_id": line.child.id,
+         "activity_id": line.activity.id, "child_name": line.child.full_name,
+         "activity_name": line.activity.name, "kind": line.kind,
+         "days": ",".join(d.isoformat() for d in line.days), "quantity": len(line.days),
+         "unit_price": line.unit_price, "amount": line.amount}
+        for family_id, lines in lines_of.items() for position, line in enumerate(lines)])
+    apply_credit(list(lines_of))
+    return db.session.scalars(
+        select(Invoice).where(Invoice.id.in_(list(ids.values()))).order_by(Invoice.number)
+        .options(selectinload(Invoice.family).selectinload(Family.guardians)
+                 .selectinload(Guardian.user))
+        .execution_options(populate_existing=True)).all()
 
 
 # -- Payments ------------------------------------------------------------------------------
