@@ -96,3 +96,10 @@ def pdf_text(data):
 
 def noon(day):
     return datetime.combine(day, datetime.min.time()) + timedelta(hours=11)
+
+
+def words(html):
+    """The page's text as a person reads it: no tags, single spaces."""
+    import re
+
+    return " ".join(plain(re.sub(r"<[^>]+>", " ", html)).split())
