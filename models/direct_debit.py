@@ -3,9 +3,9 @@ and validated against the schema sepaxml ships (ISO 20022 pain.008.001.02).
 
 Making the file records one "prélèvement" payment per invoice it collects, so an invoice
 is never in two files; a rejected debit is cancelled like any payment."""
+from sepaxml import SepaDD
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sepaxml import SepaDD
 
 from extensions import db
 from models.billing import (

@@ -19,7 +19,6 @@ from tests.billing_helpers import (
     book,
     cancelled,
     days_of,
-    enroll,
     family,
     invoice_of,
     mark,
@@ -27,7 +26,7 @@ from tests.billing_helpers import (
     pdf_text,
     plain,
 )
-from tests.helpers import activity, body, child, csrf_from, login, page, submit, text_of
+from tests.helpers import activity, body, login, page, submit, text_of
 
 CANTEEN = "Restauration scolaire"
 

@@ -182,7 +182,8 @@ def test_sepa_file_for_families_with_a_mandate(client, invoiced):
     issue_invoices([family("MARTIN").id], MONTH.replace(month=4), today())
     db.session.commit()
     submit(client, "/admin/prelevements", {"collection_on": collection.isoformat()})
-    links = re.findall(r'href="(/admin/prelevements/\d+\.xml)"', page(client, "/admin/prelevements"))
+    links = re.findall(r'href="(/admin/prelevements/\d+\.xml)"',
+                       page(client, "/admin/prelevements"))
     second = ElementTree.fromstring(client.get(links[0]).data)
     assert second.find(".//p:SeqTp", NS).text == "RCUR"
 
