@@ -136,8 +136,14 @@ def invoice_pdf(invoice_id):
 def render_pdf(invoice):
     """The invoice as a PDF (WeasyPrint): the town's header, the family, the lines, the
     total, the due date and how to pay. Made from what the invoice kept at issue."""
+    from PIL import ImageFile
+
+    strict = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import CSS, HTML
 
+    # Importing WeasyPrint makes Pillow accept truncated images process-wide; uploaded
+    # photos must still be refused when truncated (models/photos.py).
+    ImageFile.LOAD_TRUNCATED_IMAGES = strict
     settings = BillingSettings.current()
     html = render_template("billing/invoice_pdf.html", invoice=invoice, town=current_town(),
                            settings=settings,
