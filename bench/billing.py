@@ -98,14 +98,32 @@ def main():
         redis.terminate()
 
 
+def timed_run(app, counter):
+    """A run of the month, its job called as the worker calls it: seconds and queries."""
+    from extensions import db
+    from jobs.invoicing import run_invoicing
+    from models import InvoicingRun
+
+    with app.app_context():
+        row = InvoicingRun(month=MONTH, status="queued")
+        db.session.add(row)
+        db.session.commit()
+        run_id = row.id
+        db.session.remove()
+    with app.app_context(), counter.measure() as measured:
+        started = time.perf_counter()
+        run_invoicing(run_id)
+        measured["seconds"] = round(time.perf_counter() - started, 2)
+    return measured
+
+
 def run(families):
     from sqlalchemy import func, select
 
     import demo
     from app import create_app
     from extensions import db
-    from jobs.invoicing import run_invoicing
-    from models import Invoice, InvoiceLine, InvoicingRun, OutboundEmail
+    from models import Invoice, InvoiceLine, OutboundEmail
 
     app = create_app()
     common.fresh_schema(app)
@@ -116,25 +134,8 @@ def run(families):
         bookings, marks = build_town(db, families)
         setup_seconds = time.perf_counter() - started
         counter = common.QueryCounter(db.engine)
-        run_row = InvoicingRun(month=MONTH, status="queued")
-        db.session.add(run_row)
-        db.session.commit()
-        run_id = run_row.id
-        db.session.remove()
-    with app.app_context(), counter.measure() as first:
-        started = time.perf_counter()
-        run_invoicing(run_id)
-        first_seconds = time.perf_counter() - started
-    with app.app_context():
-        rerun = InvoicingRun(month=MONTH, status="queued")
-        db.session.add(rerun)
-        db.session.commit()
-        rerun_id = rerun.id
-        db.session.remove()
-    with app.app_context(), counter.measure() as second:
-        started = time.perf_counter()
-        run_invoicing(rerun_id)
-        second_seconds = time.perf_counter() - started
+    first = timed_run(app, counter)
+    second = timed_run(app, counter)
     with app.app_context():
         invoices = db.session.scalar(select(func.count(Invoice.id)))
         lines = db.session.scalar(select(func.count(InvoiceLine.id)))
@@ -146,11 +147,9 @@ def run(families):
         "families": families, "children": 2 * families,
         "bookings": bookings, "roll-call marks": marks,
         "setup (bulk inserts, not measured below)": round(setup_seconds, 1),
-        "invoicing run (the job: invoices, lines, emails queued)": {
-            "seconds": round(first_seconds, 2), "queries": first["queries"],
-            "queries per family": round(first["queries"] / families, 2)},
-        "re-run of the same month (nothing to issue)": {
-            "seconds": round(second_seconds, 2), "queries": second["queries"]},
+        "invoicing run (the job: invoices, lines, emails queued)": dict(
+            first, **{"queries per family": round(first["queries"] / families, 2)}),
+        "re-run of the same month (nothing to issue)": second,
         "invoices": invoices, "invoice lines": lines, "emails queued": emails,
         "numbers": f"{numbers[0]} .. {numbers[-1]}" if numbers else None,
     }

@@ -33,10 +33,11 @@ from models.billing import (
     account_of,
     bracket_for,
 )
-from security import parent_required
+from security import never_stored, parent_required
 
 bp = Blueprint("billing", __name__, url_prefix="/facturation")
 bp.before_request(parent_required)
+bp.after_request(never_stored)  # health, bank and billing data: no cache keeps a copy
 
 STATUS_LABELS = {DUE: _l("À payer"), PARTIAL: _l("Partiellement payée"), PAID: _l("Payée"),
                  LATE: _l("En retard")}
@@ -90,13 +91,6 @@ def invoice_badge(status):
 @home_counter("billing.index", _l("Nouvelles factures"), position=40)
 def new_invoices(family_id, since):
     return Invoice.issued_since(family_id, since)
-
-
-@bp.after_request
-def never_cached(response):
-    """Invoices, payments and bank details: no cache keeps these pages."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/")
