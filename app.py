@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, request
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import blueprints
 import cli
@@ -20,6 +21,9 @@ def create_app(config=None):
     if config:
         app.config.update(config)
 
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     db.init_app(app)
     _tune_sqlite(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))

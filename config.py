@@ -62,6 +62,10 @@ def load(instance_path, environ=None):
         "SUBSCRIBER_CODE_KEY": env.get("SUBSCRIBER_CODE_KEY")
         or _instance_secret(instance_path, "subscriber_code_key"),
         "PUBLIC_URL": public_url,
+        # How many reverse proxies (nginx…) stand in front of the app: their
+        # X-Forwarded-* headers are then trusted for the client's IP (rate limits) and
+        # the scheme and host of links.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PREFERRED_URL_SCHEME": urlsplit(public_url).scheme or "http",
         "SQLALCHEMY_DATABASE_URI": database_uri(env.get("DATABASE_URL") or sqlite_default),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

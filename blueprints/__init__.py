@@ -57,6 +57,11 @@ def render_page(template, block="content", **context):
     return render_template(template, **context)
 
 
+def form_status():
+    """A form page answered to a POST is a form sent back with its errors: 422."""
+    return 422 if request.method == "POST" else 200
+
+
 def render_alert(message, status=400, full_page_template="errors/error.html", **context):
     """An error that htmx shows in the page's alert area, or a full error page."""
     if request.headers.get("HX-Request") == "true":

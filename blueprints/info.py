@@ -3,7 +3,7 @@
 The guide, the rules and Infos diverses are public: a family reads them before it has
 an account. Writing to the service needs a parent's account.
 """
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.auth.forms import REQUIRED
 from blueprints.child_choice import ChildChoice
 from blueprints.files import send_stored
@@ -87,7 +87,7 @@ def contact():
         flash(_("Votre message a été envoyé au service enfance. Vous recevrez sa réponse par "
                 "email et la retrouverez ici."), "success")
         return redirect(url_for("info.thread", thread_id=thread.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("info/contact.html", form=form,
                        threads=ContactThread.for_family(family.id, THREADS_SHOWN)), status
 
@@ -106,7 +106,7 @@ def thread(thread_id):
         db.session.commit()
         flash(_("Votre message a été envoyé au service enfance."), "success")
         return redirect(url_for("info.thread", thread_id=conversation.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("info/thread.html", thread=conversation, form=form), status
 
 

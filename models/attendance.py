@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
+from models.child_file import authorization_answers, health_record_of
 from models.clock import utcnow
 from models.db_tools import dialect_name
 from models.family import Child
@@ -85,6 +86,19 @@ class RollCallRow:
     def status(self):
         return self.attendance.status if self.attendance else None
 
+    # What the agent must see at a glance, from the family file.
+    @property
+    def health(self):
+        return health_record_of(self.child)
+
+    @property
+    def may_leave_alone(self):
+        return authorization_answers(self.child).get("leave_alone", False)
+
+    @property
+    def pick_up(self):
+        return [p for p in self.child.authorized_persons if p.may_pick_up]
+
 
 def roll_call(activity, day):
     """The children expected at an activity on a day, and those added on the spot,
@@ -103,4 +117,5 @@ def roll_call(activity, day):
 
 def child_loading_options():
     """What a roll call row shows about a child, loaded for all rows at once."""
-    return [selectinload(Child.family)]
+    return [selectinload(Child.family), selectinload(Child.health_record),
+            selectinload(Child.authorizations), selectinload(Child.authorized_persons)]

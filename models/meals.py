@@ -8,12 +8,18 @@ from sqlalchemy import select
 
 from extensions import db
 from models.attendance import EXPECTED_STATES
+from models.child_file import HealthRecord
 from models.family import Child
 from models.planning import Activity, Booking, PlanningCalendar
 
 STANDARD = "standard"
+PAI = "pai"
 # Columns of the kitchen's sheet, in order; a child's diet comes from the family file.
-DIET_COLUMNS = (STANDARD, "no_pork", "vegetarian", "gluten_free", "pai")
+DIET_COLUMNS = (STANDARD, "sans_porc", "vegetarien", "sans_gluten", "sans_lactose", PAI)
+# A child with several diets counts once, in the column the kitchen must honour first:
+# a PAI (the family brings the meal), then the strictest diet.
+PRIORITY = (PAI, "sans_gluten", "sans_lactose", "vegetarien", "sans_porc")
+SAME_COLUMN = {"sans_viande": "vegetarien"}
 
 
 @dataclass
@@ -27,9 +33,17 @@ class MealRow:
         return sum(self.by_diet.values())
 
 
+def diet_column(record):
+    diets = {SAME_COLUMN.get(diet, diet) for diet in record.diets or []}
+    if record.pai:
+        diets.add(PAI)
+    return next((column for column in PRIORITY if column in diets), STANDARD)
+
+
 def child_diets(child_ids):
     """{child id: diet column} for children whose meals are not standard."""
-    return {}
+    records = db.session.scalars(select(HealthRecord).where(HealthRecord.child_id.in_(child_ids)))
+    return {record.child_id: diet_column(record) for record in records}
 
 
 def meal_counts(first_day, last_day, zone):

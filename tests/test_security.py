@@ -130,3 +130,20 @@ def test_subscriber_code_attempts_are_limited(client, demo):
 @pytest.mark.parametrize("url", ["/static/css/portail.css", "/static/js/htmx-4.0.1.min.js"])
 def test_assets_are_served_locally(client, url):
     assert client.get(url).status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_scheme_are_used(monkeypatch):
+    from flask import request
+
+    from app import create_app
+
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    proxied = create_app()
+
+    @proxied.get("/_where")
+    def where():
+        return f"{request.remote_addr} {request.scheme}"
+
+    answer = proxied.test_client().get("/_where", headers={
+        "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert answer.get_data(as_text=True) == "203.0.113.7 https"

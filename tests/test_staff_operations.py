@@ -299,3 +299,36 @@ def test_dashboard_shows_occupancy_and_the_day(agent_client, canteen_day):
     assert "Fréquentation des 4 prochaines semaines" in html
     assert "<svg" in html and "Restauration scolaire" in html
     assert "demandes aujourd'hui" in html
+
+
+def test_roll_call_shows_the_family_file_flags_and_logs_the_health_read(agent_client,
+                                                                       canteen_day):
+    html = page(agent_client, roll_call_url(canteen_day))
+    lea = html[html.index(f'id="rollcall-{child("Léa").id}"'):]
+    lea = lea[:lea.index("rollcall-row__marks")]
+    assert "Allergies : Arachides" in lea and "Sans porc" in lea and ">PAI<" in lea
+    assert "Ne part pas seul" in lea and "Peuvent le chercher : Monique Durand" in lea
+    hugo = html[html.index(f'id="rollcall-{child("Hugo").id}"'):]
+    assert "Allergies" not in hugo[:hugo.index("rollcall-row__marks")]
+    reads = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "health.viewed")).all()
+    assert {event.target_id for event in reads} == {child(w).id for w in ("Léa", "Hugo", "Jules")}
+    assert all("Arachides" not in str(event.details) for event in reads)
+
+
+def test_meal_counts_split_by_diet(agent_client, planning, canteen_day):
+    from models.child_file import health_record_of
+
+    hugo = child("Hugo")
+    record = health_record_of(hugo, create=True)
+    record.diets = ["sans_porc", "sans_lactose"]  # counted once, in the stricter column
+    db.session.commit()
+    counts = meal_counts(canteen_day, canteen_day, Town.current().holiday_zone)
+    assert len(counts) == 1
+    row = counts[0]
+    # Léa has a PAI (the demo file), Hugo no lactose, Jules eats the standard meal.
+    assert (row.by_diet["sans_lactose"], row.by_diet["pai"], row.by_diet["standard"]) == (
+        1, 1, 1)
+    assert row.total == 3
+    html = page(agent_client, f"/admin/repas?depuis={canteen_day.isoformat()}&jours=1")
+    assert "PAI / panier repas" in html and "Sans porc" in html

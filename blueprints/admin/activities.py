@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.families import family_or_404
 from blueprints.admin.forms import ConfirmForm
@@ -99,7 +99,7 @@ def _save_activity(form, activity):
         flash(_("Activité enregistrée. Le planning des familles applique ces règles dès "
                 "maintenant."), "success")
         return redirect(url_for("admin.activities"))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/activities/form.html", form=form, activity=activity), status
 
 
@@ -142,7 +142,7 @@ def closures():
         return redirect(url_for("admin.closures"))
     upcoming = db.session.scalars(select(Closure).where(Closure.last_day >= date.today())
                                   .order_by(Closure.first_day)).all()
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/activities/closures.html", form=form, closures=upcoming,
                        delete_form=ConfirmForm()), status
 

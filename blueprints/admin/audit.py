@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.forms import AuthorizationTypeForm, ConfirmForm, RetentionForm
 from blueprints.family.display import field_label
@@ -114,7 +114,7 @@ def authorization_types():
         flash(_("Autorisation ajoutée : les familles y répondront dans la fiche de chaque "
                 "enfant."), "success")
         return redirect(url_for("admin.authorization_types"))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/authorization_types.html", form=form,
                        types=AuthorizationType.ordered(), confirm_form=ConfirmForm()), status
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import DASHBOARD_COUNTERS, bp
 from blueprints.documents import document_kind
 from blueprints.files import send_stored
@@ -69,7 +69,7 @@ def document(document_id):
         return redirect(url_for("admin.document", document_id=item.id))
     if request.method == "POST" and not item.is_received:
         form.form_errors.append(_("Ce document a déjà été examiné."))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/documents/show.html", document=item, form=form), status
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.file import AREA
 from blueprints.admin.forms import ChildForm, ConfirmForm, FamilyForm, GuardianForm
@@ -58,7 +58,7 @@ def new_family():
         AuditEvent.record(current_user, "subscriber_code.issued", family, family_id=family.id)
         db.session.commit()
         return _code_letter(family, code)
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/families/new.html", form=form), status
 
 
@@ -89,7 +89,7 @@ def new_guardian(family_id):
         db.session.commit()
         flash(_("Responsable ajouté."), "success")
         return redirect(url_for("admin.family", family_id=family.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/families/new_guardian.html", form=form, family=family), status
 
 
@@ -109,7 +109,7 @@ def new_child(family_id):
         db.session.commit()
         flash(_("Enfant ajouté."), "success")
         return redirect(url_for("admin.family", family_id=family.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/families/new_child.html", form=form, family=family), status
 
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import DASHBOARD_COUNTERS, bp
 from blueprints.info import ReplyForm
 from extensions import db
@@ -52,5 +52,5 @@ def message_thread(thread_id):
         flash(_("Réponse envoyée : la famille la reçoit par email.") if recipient else
               _("Réponse enregistrée : la famille la verra dans son espace."), "success")
         return redirect(url_for("admin.messages"))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/messages/show.html", thread=thread, form=form), status

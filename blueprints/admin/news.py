@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.forms import ConfirmForm
 from blueprints.auth.forms import REQUIRED
@@ -85,7 +85,7 @@ def new_news():
         flash(_("Actualité publiée.") if item.published else _("Brouillon enregistré."),
               "success")
         return redirect(url_for("admin.edit_news", news_id=item.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/news/form.html", form=form, item=None, today=today()), status
 
 
@@ -101,7 +101,7 @@ def edit_news(news_id):
         db.session.commit()
         flash(_("Actualité enregistrée."), "success")
         return redirect(url_for("admin.edit_news", news_id=item.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/news/form.html", form=form, item=item, today=today(),
                        action_form=ConfirmForm()), status
 

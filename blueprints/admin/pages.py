@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.news import MARKDOWN_HINT
 from blueprints.files import CheckedFileField, send_stored
@@ -46,7 +46,7 @@ def rules():
         flash(_("Nouveau règlement intérieur en ligne : les familles téléchargent désormais "
                 "cette version."), "success")
         return redirect(url_for("admin.rules"))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/rules.html", form=form,
                        versions=RulesVersion.history(VERSIONS_SHOWN)), status
 
@@ -67,5 +67,5 @@ def misc_page():
         db.session.commit()
         flash(_("Page Infos diverses enregistrée."), "success")
         return redirect(url_for("admin.misc_page"))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/misc.html", form=form, page=page), status

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.families import family_or_404
 from blueprints.auth.forms import REQUIRED
@@ -115,5 +115,5 @@ def emergency(family_id):
             flash(_("Demande enregistrée pour la famille : elle reçoit les emails habituels."),
                   "success")
             return redirect(url_for("admin.family", family_id=family.id))
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/requests/emergency.html", form=form, family=family), status

@@ -14,10 +14,11 @@ from wtforms.validators import AnyOf, InputRequired, Optional
 from blueprints import current_town, render_page
 from blueprints.admin import bp
 from blueprints.admin.exports import csv_response
+from blueprints.family.display import DIET_LABELS
 from blueprints.fields import DayField
 from blueprints.planning import today
 from extensions import db
-from models import Activity, Child, Enrollment
+from models import Activity, AuditEvent, Child, Enrollment
 from models.attendance import ABSENCE_REASONS, ABSENT, PRESENT, STATUSES, Attendance, roll_call
 from models.calendar import school_year_of
 from models.meals import DIET_COLUMNS, meal_counts
@@ -52,11 +53,22 @@ def roll_call_page():
     day, bad_date = _day_arg()
     activity, activities = _activity_for(day, request.args.get("activite", type=int))
     rows = roll_call(activity, day) if activity else []
+    _record_health_reads(rows)
     return render_page("admin/rollcall/index.html", day=day, activity=activity,
+                       diet_labels=DIET_LABELS,
                        activities=activities, groups=_by_school_and_class(rows),
                        counts=_counts(rows), bad_date=bad_date, mark_form=MarkForm(),
                        addable=_addable_children(activity, day, rows) if activity else [],
                        reasons=ABSENCE_REASONS)
+
+
+def _record_health_reads(rows):
+    """The roll call shows allergies, diets and PAI: a read of health data, logged per
+    child (the log says who saw it, not what it says)."""
+    for row in rows:
+        AuditEvent.record(current_user, "health.viewed", row.child,
+                          family_id=row.child.family_id, where="roll_call")
+    db.session.commit()
 
 
 def _by_school_and_class(rows):
@@ -105,7 +117,7 @@ def mark():
     if is_htmx() and not adding:
         row = next(r for r in roll_call(activity, day) if r.child.id == child.id)
         return render_template("admin/rollcall/_row.html", row=row, activity=activity, day=day,
-                               reasons=ABSENCE_REASONS)
+                               reasons=ABSENCE_REASONS, diet_labels=DIET_LABELS)
     return redirect(url_for("admin.roll_call_page", jour=day.isoformat(), activite=activity.id))
 
 
@@ -121,9 +133,7 @@ def meals():
 
 
 def diet_labels():
-    labels = {"standard": _l("Standard"), "no_pork": _l("Sans porc"),
-              "vegetarian": _l("Végétarien"), "gluten_free": _l("Sans gluten"),
-              "pai": _l("PAI / panier repas")}
+    labels = dict(DIET_LABELS, standard=_l("Standard"), pai=_l("PAI / panier repas"))
     return [(key, labels.get(key, key)) for key in DIET_COLUMNS]
 
 

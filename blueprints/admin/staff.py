@@ -1,7 +1,7 @@
 """Staff accounts (admins only): agents and admins, invited by email."""
 import secrets
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.forms import ConfirmForm
 from blueprints.auth.forms import REQUIRED, email_field
@@ -61,7 +61,7 @@ def staff():
             return redirect(url_for("admin.staff"))
     members = db.session.scalars(select(User).where(User.role != ROLE_PARENT)
                                  .order_by(User.last_name, User.email)).all()
-    status = 422 if request.method == "POST" else 200
+    status = form_status()
     return render_page("admin/staff.html", form=form, members=members, role_form=RoleForm(),
                        confirm_form=ConfirmForm()), status
 

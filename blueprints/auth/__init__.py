@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -89,7 +89,7 @@ def login():
         db.session.commit()  # a rehashed password is kept
         if not unconfirmed:
             form.form_errors.append(_("Adresse email ou mot de passe incorrect."))
-    status = INVALID if request.method == "POST" else 200
+    status = form_status()
     return render_page("auth/login.html", form=form, unconfirmed=unconfirmed,
                        resend_form=EmailOnlyForm(data={"email": form.email.data})), status
 
@@ -127,7 +127,7 @@ def register():
             else:
                 _create_account(form, guardian)
                 return redirect(url_for("auth.registered"))
-    status = INVALID if request.method == "POST" else 200
+    status = form_status()
     return render_page("auth/register.html", form=form), status
 
 
@@ -211,7 +211,7 @@ def forgot_password():
                         user=user, reset_url=external_url("auth.reset_password", token=token))
             db.session.commit()
         return render_page("auth/forgot_password.html", form=form, sent=True)
-    status = INVALID if request.method == "POST" else 200
+    status = form_status()
     return render_page("auth/forgot_password.html", form=form, sent=False), status
 
 
@@ -234,7 +234,7 @@ def reset_password(token):
         db.session.commit()
         flash(_("Votre mot de passe a été modifié. Connectez-vous avec le nouveau."), "success")
         return redirect(url_for("auth.login"))
-    status = INVALID if request.method == "POST" else 200
+    status = form_status()
     return render_page("auth/reset_password.html", form=form, problem=None), status
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from blueprints import render_page
+from blueprints import form_status, render_page
 from blueprints.admin.forms import ConfirmForm
 from blueprints.family.display import SECTION_TITLES, pending_index, section_fields
 from blueprints.family.forms import PHOTO_ERRORS, ContactForm, PhotoForm, form_class
@@ -175,7 +175,7 @@ class FileArea:
                            family=family, child=child, back=back, title_suffix=title_suffix,
                            current=current, heading=_("Modifier : %(what)s",
                                                       what=SECTION_TITLES[section]))
-        return body, 422 if request.method == "POST" else 200
+        return body, form_status()
 
     def _wished(self, family, target_type, target, current):
         """A parent's form shows what they asked for: pending values over validated ones."""
@@ -218,7 +218,7 @@ class FileArea:
                            family=child.family, child=child, back=back,
                            title_suffix=child.full_name, current={},
                            heading=_("Ajouter un contact"))
-        return body, 422 if request.method == "POST" else 200
+        return body, form_status()
 
     def delete_contact(self, child_id, person_id):
         child = self.child_or_404(child_id)
