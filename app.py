@@ -76,7 +76,18 @@ def _tune_sqlite(app):
 
 
 def _register_blueprints(app):
-    from blueprints import admin, auth, dev, documents, family, health, home, info, planning
+    from blueprints import (
+        admin,
+        auth,
+        billing,
+        dev,
+        documents,
+        family,
+        health,
+        home,
+        info,
+        planning,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -84,6 +95,7 @@ def _register_blueprints(app):
     app.register_blueprint(planning.bp)
     app.register_blueprint(family.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(billing.bp)
     app.register_blueprint(info.bp)
     app.register_blueprint(admin.bp)
     if app.config["PORTAIL_ENV"] == "development":

@@ -21,7 +21,7 @@ def demo(summary):
     import demo as demo_data
 
     if not summary:
-        created = demo_data.load()
+        created = demo_data.load(invoices=True)
         db.session.commit()
         click.echo("Données de démonstration : " + ("chargées." if created else "déjà présentes."))
     click.echo(demo_data.summary(current_app.config["PUBLIC_URL"]))

@@ -4,11 +4,14 @@ Idempotent: each piece is created only if missing, so running it twice changes n
 The logins are public on purpose: this data is for trying the portal, never production.
 """
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from extensions import db
 from models import (
     Activity,
+    Attendance,
     AuthorizedPerson,
+    BillingSettings,
     Booking,
     ChangeRequest,
     Child,
@@ -17,11 +20,16 @@ from models import (
     Family,
     Guardian,
     HealthRecord,
+    Invoice,
     News,
+    QfBracket,
+    Tariff,
     Town,
     TownPage,
     User,
 )
+from models.attendance import ABSENT, ILL, PRESENT
+from models.billing import issue_invoices, month_bounds
 from models.calendar import school_year_of
 from models.child_file import set_authorization
 from models.clock import to_paris, utcnow
@@ -36,8 +44,10 @@ ADMIN = ("admin@example.org", "portail-admin-2026")
 UNUSED_CODE = "PF-BERNA-RD026"
 
 
-def load():
-    """Create what is missing; returns True when something was created."""
+def load(invoices=False):
+    """Create what is missing; returns True when something was created. With invoices,
+    last month is marked in the roll call and invoiced (as `flask demo` does; the tests
+    start without invoices)."""
     created = False
     if Town.current() is None:
         db.session.add(Town(
@@ -61,6 +71,10 @@ def load():
     db.session.flush()
     created |= _contact_thread()
     db.session.flush()
+    created |= _billing()
+    db.session.flush()
+    if invoices:
+        created |= _last_month_invoices()
     return created
 
 
@@ -181,6 +195,78 @@ def _contact_thread():
                               "scolaire est nécessaire. Envoyez-le depuis la rubrique "
                               "Documents, nous le transmettrons à l'équipe de la cantine.\n"
                               "Le service enfance")
+    return True
+
+
+# Family quotient brackets and the price of a day of each activity in each bracket.
+BRACKETS = [("Tranche A", 0), ("Tranche B", 501), ("Tranche C", 901), ("Tranche D", 1301)]
+PRICES = {
+    "Restauration scolaire": ("1.00", "2.35", "3.40", "4.10"),
+    "APS Matin": ("0.80", "1.20", "1.60", "2.00"),
+    "APS Soir": ("1.20", "1.80", "2.40", "3.00"),
+    "Mercredi JOURNÉE": ("6.00", "9.50", "13.00", "16.50"),
+    "Mercredi matin AVEC REPAS": ("4.00", "6.20", "8.40", "10.60"),
+}
+PAYMENT_INSTRUCTIONS = ("Par chèque à l'ordre du Trésor public, en espèces, en CESU ou par carte "
+                        "bancaire au guichet du service enfance (1 place de la Mairie), du lundi "
+                        "au vendredi de 9 h à 12 h et de 14 h à 17 h.")
+
+
+def _billing():
+    """Brackets, tariffs and rules; the QF of both families; the MARTIN's SEPA mandate."""
+    if db.session.scalar(db.select(QfBracket.id).limit(1)) is not None:
+        return False
+    brackets = [QfBracket(label=label, min_quotient=minimum) for label, minimum in BRACKETS]
+    db.session.add_all(brackets)
+    db.session.flush()
+    for activity in Activity.ordered(only_active=False):
+        for bracket, price in zip(brackets, PRICES.get(activity.name, ()), strict=False):
+            db.session.add(Tariff(activity_id=activity.id, bracket_id=bracket.id,
+                                  unit_price=Decimal(price)))
+    settings = BillingSettings.current()
+    settings.payment_instructions = PAYMENT_INSTRUCTIONS
+    settings.creditor_name = "Mairie de Beaulieu-sur-Loire"
+    settings.creditor_iban = "FR7630001007941234567890185"
+    settings.creditor_bic = "BDFEFRPPCCT"
+    settings.creditor_identifier = "FR12ZZZ123456"
+    db.session.add(settings)
+    martin, bernard = _family("MARTIN"), _family("BERNARD")
+    martin.quotient = 720
+    bernard.quotient = 450
+    martin.mandate_reference = "PF-MARTIN-0001"
+    martin.mandate_signed_on = date(date.today().year - 1, 9, 1)
+    return True
+
+
+def _last_month_invoices():
+    """Last month in the roll call (Léa and Hugo at the canteen, Hugo ill one day, Léa
+    once at the evening APS without a reservation), then invoiced by the billing code."""
+    month = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    if db.session.scalar(db.select(Invoice.id).where(Invoice.month == month)) is not None:
+        return False
+    first, last = month_bounds(month)
+    calendar = PlanningCalendar(Town.current().holiday_zone, first, last)
+    activities = {a.name: a for a in Activity.ordered()}
+    canteen, evening = activities["Restauration scolaire"], activities["APS Soir"]
+    agent = User.by_email(AGENT[0])
+    family = _family("MARTIN")
+    lea, hugo = sorted(family.children, key=lambda c: c.birth_date)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)
+            if calendar.runs(canteen, first + timedelta(days=n))]
+    for index, day in enumerate(days):
+        for child in (lea, hugo):
+            if db.session.scalar(db.select(Booking.id).where(
+                    Booking.child_id == child.id, Booking.activity_id == canteen.id,
+                    Booking.day == day)) is None:
+                db.session.add(Booking(child=child, activity_id=canteen.id, day=day,
+                                       state=RESERVED))
+            ill = child is hugo and index == 2
+            Attendance.mark(child.id, canteen.id, day, ABSENT if ill else PRESENT, agent,
+                            reason=ILL if ill else None)
+    if days:
+        Attendance.mark(lea.id, evening.id, days[-1], PRESENT, agent, unreserved=True)
+    db.session.flush()
+    issue_invoices([family.id], month, date.today())
     return True
 
 

@@ -157,6 +157,12 @@ def no_store(view):
     return wrapped
 
 
+def never_stored(response):
+    """after_request of the areas where every page holds health or bank data."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def csrf_failed(error):
     from blueprints import render_alert
 

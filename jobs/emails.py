@@ -32,7 +32,8 @@ def queue_email(to_address, template, subject, dedupe_key=None, locale=None, **c
     if dedupe_key and OutboundEmail.exists(dedupe_key):
         return None
     locale = locale or getattr(context.get("user"), "locale", None) or "fr"
-    context.setdefault("town", Town.current())
+    if "town" not in context:  # callers sending many emails pass it, saving a query each
+        context["town"] = Town.current()
     with force_locale(locale):
         email = OutboundEmail(
             dedupe_key=dedupe_key,

@@ -1,6 +1,18 @@
 """Models and the domain rules that belong to them. No Flask request code here."""
 from models.attendance import Attendance
 from models.audit import AuditEvent
+from models.billing import (
+    BillingSettings,
+    DirectDebitBatch,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoicingRun,
+    Payment,
+    PaymentAllocation,
+    QfBracket,
+    Tariff,
+)
 from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
 from models.documents import Document
@@ -16,9 +28,10 @@ from models.town import Town
 from models.user import User, UserSession
 
 __all__ = [
-    "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson", "Booking",
-    "ChangeRequest", "Child", "ChildAuthorization", "Closure", "ContactMessage", "ContactThread",
-    "Document", "Enrollment", "Family", "Guardian", "HealthRecord", "News", "OutboundEmail",
-    "Request", "RequestLine", "RulesVersion", "StoredFile", "Town", "TownPage", "User",
-    "UserSession",
+    "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson",
+    "BillingSettings", "Booking", "ChangeRequest", "Child", "ChildAuthorization", "Closure",
+    "ContactMessage", "ContactThread", "DirectDebitBatch", "Document", "Enrollment", "Family",
+    "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
+    "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
+    "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
 ]

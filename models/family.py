@@ -64,6 +64,12 @@ class Family(db.Model):
     bank_holder: Mapped[str] = mapped_column(String(120), default="")
     iban: Mapped[str] = mapped_column(String(34), default="")
     bic: Mapped[str] = mapped_column(String(11), default="")
+    # Billing (set by staff): the family quotient (QF) in euros, None while unknown (the
+    # default bracket of the billing settings applies), and the SEPA direct-debit mandate
+    # signed by the holder of the account above (unique mandate reference, RUM).
+    quotient: Mapped[int | None] = mapped_column(Integer)
+    mandate_reference: Mapped[str] = mapped_column(String(35), default="")
+    mandate_signed_on: Mapped[date | None] = mapped_column(Date)
 
     guardians = relationship("Guardian", back_populates="family", order_by="Guardian.id",
                              cascade="all, delete-orphan")
@@ -115,6 +121,11 @@ class Family(db.Model):
     @property
     def masked_iban(self):
         return mask_iban(self.iban)
+
+    @property
+    def has_mandate(self):
+        """Invoices can be collected by direct debit: a signed mandate and an account."""
+        return bool(self.mandate_reference and self.mandate_signed_on and self.iban)
 
 
 def mask_iban(iban):

@@ -79,6 +79,9 @@ def edit(client, url, changes, **kwargs):
 
 
 def family(name):
+    """The family as stored now: a browser test reads what the live server committed, so
+    objects the test's session still holds are refreshed (they may be stale)."""
+    db.session.expire_all()
     return db.session.scalar(select(Family).where(Family.name == name))
 
 

@@ -105,13 +105,14 @@ def test_a_remembered_session_coming_back_later_is_a_new_visit(client, demo, app
 
 def test_counters_show_only_areas_that_exist(parent_client, monkeypatch):
     monkeypatch.setattr(home, "HOME_COUNTERS", list(home.HOME_COUNTERS))
-    home.home_counter("nowhere.index", "Nouvelles factures", position=40)(lambda *_: 7)
+    home.home_counter("nowhere.index", "Trésors cachés", position=40)(lambda *_: 7)
     home.home_counter("auth.account", "Comptes à vérifier", position=20)(lambda *_: 3)
     shown = counters(page(parent_client, "/"))
-    assert "Nouvelles factures" not in shown  # its area does not exist
+    assert "Trésors cachés" not in shown  # its area does not exist
     # An area that exists shows its counter, in the order of the positions.
     assert list(shown) == ["Demandes traitées", "Modifications du dossier traitées",
-                           "Comptes à vérifier", "Documents examinés", "Réponses à vos messages"]
+                           "Comptes à vérifier", "Documents examinés", "Nouvelles factures",
+                           "Réponses à vos messages"]
     assert shown["Comptes à vérifier"] == (3, "/compte")
 
 
@@ -120,7 +121,8 @@ def test_home_has_the_tiles_of_the_guide(parent_client):
     for label, url in [("Activités", "/activites"), ("Nous contacter", "/nous-contacter"),
                        ("Guide d'utilisation", "/guide"), ("Infos diverses", "/infos-diverses"),
                        ("Règlement intérieur", "/reglement-interieur"),
-                       ("Transmettre un document", "/documents")]:
+                       ("Transmettre un document", "/documents"),
+                       ("Espace facturation", "/facturation/")]:
         assert f'<a class="tile" href="{url}">{label}</a>' in html
 
 

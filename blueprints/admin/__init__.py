@@ -50,6 +50,7 @@ def index():
 from blueprints.admin import (  # noqa: E402,F401
     activities,
     audit,
+    billing,
     changes,
     documents,
     exports,
@@ -61,5 +62,6 @@ from blueprints.admin import (  # noqa: E402,F401
     requests,
     rollcall,
     staff,
+    tariffs,
     tasks,
 )

@@ -29,13 +29,18 @@ def csv_response(rows, filename):
                              "Cache-Control": "no-store"})
 
 
-def _month_arg():
+def month_arg(value, default=None):
+    """First and last day of the month 'YYYY-MM' (else of `default`, or of this month)."""
     try:
-        year, month = (int(part) for part in request.args.get("mois", "").split("-"))
+        year, month = (int(part) for part in value.split("-"))
         first = date(year, month, 1)
     except ValueError:
-        first = today().replace(day=1)
+        first = default or today().replace(day=1)
     return first, first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
+
+
+def _month_arg():
+    return month_arg(request.args.get("mois", ""))
 
 
 @bp.get("/exports")

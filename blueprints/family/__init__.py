@@ -22,10 +22,11 @@ from blueprints.home import home_counter
 from extensions import db
 from models import AuditEvent, ChangeRequest
 from models.changes import PENDING
-from security import parent_required
+from security import never_stored, parent_required
 
 bp = Blueprint("family", __name__, url_prefix="/ma-famille")
 bp.before_request(parent_required)
+bp.after_request(never_stored)  # health, bank and billing data: no cache keeps a copy
 bp.record_once(display.init_app)
 
 AREA = FileArea(staff=False)
@@ -35,13 +36,6 @@ AREA.register(bp)
 @home_counter("family.index", _l("Modifications du dossier traitées"), position=20)
 def decided_changes(family_id, since):
     return ChangeRequest.decided_since(family_id, since)
-
-
-@bp.after_request
-def never_cached(response):
-    """Health and bank data: no cache, shared or private, keeps these pages."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/")

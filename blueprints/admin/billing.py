@@ -1,0 +1,409 @@
+"""Billing in the staff area: invoicing runs and their progress, invoices, payments,
+medical certificates of illness absences, a family's billing details and the SEPA
+direct-debit file. Tariffs and billing rules (admins) are in tariffs.py."""
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sepaxml.validation import ValidationError as SepaValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import (
+    AnyOf,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from blueprints import render_page
+from blueprints.admin import DASHBOARD_COUNTERS, bp
+from blueprints.admin.exports import month_arg
+from blueprints.admin.families import family_or_404
+from blueprints.admin.forms import ConfirmForm
+from blueprints.auth.forms import REQUIRED
+from blueprints.billing import METHOD_LABELS, STATUS_LABELS, pdf_response
+from blueprints.billing import euros as _euros
+from blueprints.fields import DayField, EurosField
+from blueprints.planning import today
+from extensions import db
+from jobs.invoicing import start_run
+from models import (
+    Attendance,
+    AuditEvent,
+    BillingSettings,
+    Child,
+    DirectDebitBatch,
+    Invoice,
+    InvoicingRun,
+    Payment,
+    PaymentAllocation,
+)
+from models.attendance import ABSENT, ILL
+from models.billing import LATE, PAID, account_of, cancel_payment, month_bounds, record_payment
+from models.direct_debit import candidates, make_batch
+from security import is_htmx, no_store
+
+PAGE_SIZE = 50
+
+DASHBOARD_COUNTERS.append((_l("factures en retard"), lambda: Invoice.overdue_count(today()),
+                           "admin.invoices"))
+
+
+def last_month():
+    return (today().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+# -- Invoicing runs ------------------------------------------------------------------------
+
+class RunForm(FlaskForm):
+    month = StringField(_l("Mois à facturer"), validators=[
+        InputRequired(REQUIRED), Regexp(r"^\d{4}-\d{2}$", message=_l("Choisissez un mois."))],
+        description=_l("Un mois terminé. Relancer un mois déjà facturé n'émet que les "
+                       "factures manquantes."))
+
+    def validate_month(self, field):
+        try:
+            first = date.fromisoformat(f"{field.data}-01")
+        except ValueError as error:
+            raise ValidationError(_l("Choisissez un mois.")) from error
+        if first >= today().replace(day=1):
+            raise ValidationError(_l("Seul un mois terminé peut être facturé."))
+        field.month = first
+
+
+@bp.route("/facturation", methods=["GET", "POST"])
+def billing():
+    form = RunForm(data={"month": last_month().strftime("%Y-%m")}
+                   if request.method == "GET" else None)
+    if form.validate_on_submit():
+        run, created = start_run(form.month.month, current_user)
+        db.session.commit()
+        if not created:
+            flash(_("La facturation de ce mois est déjà en cours : voici son avancement."),
+                  "info")
+        return redirect(url_for("admin.invoicing_run", run_id=run.id))
+    status = 422 if request.method == "POST" else 200
+    return render_page("admin/billing/index.html", form=form, runs=InvoicingRun.recent(),
+                       settings=BillingSettings.current()), status
+
+
+@bp.get("/facturation/executions/<int:run_id>")
+def invoicing_run(run_id):
+    run = db.session.get(InvoicingRun, run_id) or abort(404)
+    return render_page("admin/billing/run.html", block="progress", run=run)
+
+
+# -- Invoices ------------------------------------------------------------------------------
+
+@bp.get("/factures")
+def invoices():
+    filters = {"mois": request.args.get("mois", ""), "statut": request.args.get("statut", ""),
+               "q": request.args.get("q", "").strip()}
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(Invoice).order_by(Invoice.number.desc())
+    if filters["mois"]:
+        first, _last = month_arg(filters["mois"])
+        query = query.where(Invoice.month == first)
+    if filters["statut"] == PAID:
+        query = query.where(Invoice.amount_paid >= Invoice.total)
+    elif filters["statut"] == LATE:
+        query = query.where(Invoice.amount_paid < Invoice.total, Invoice.due_on < today())
+    elif filters["statut"] == "open":
+        query = query.where(Invoice.amount_paid < Invoice.total)
+    if filters["q"]:
+        pattern = f"%{filters['q']}%"
+        query = query.where(or_(Invoice.family_name.ilike(pattern),
+                                Invoice.number.ilike(pattern)))
+    rows = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    pager_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_page("admin/billing/invoices.html", block="results", invoices=rows[:PAGE_SIZE],
+                       has_more=len(rows) > PAGE_SIZE, page=page, filters=filters,
+                       pager_args=pager_args, today=today(),
+                       statuses=[("open", _l("À payer")), (LATE, STATUS_LABELS[LATE]),
+                                 (PAID, STATUS_LABELS[PAID])])
+
+
+def invoice_or_404(invoice_id):
+    invoice = db.session.get(Invoice, invoice_id, options=[selectinload(Invoice.lines),
+                                                           selectinload(Invoice.family)])
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+class PaymentForm(FlaskForm):
+    amount = EurosField(_l("Montant reçu"), validators=[
+        InputRequired(REQUIRED),
+        NumberRange(min=0.01, max=100000, message=_l("Saisissez un montant positif."))])
+    method = SelectField(_l("Mode de règlement"),
+                         choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()])
+    received_on = DayField(_l("Reçu le"), validators=[InputRequired(REQUIRED)])
+    reference = StringField(_l("Référence (facultatif)"), validators=[Optional(), Length(max=60)],
+                            description=_l("Numéro du chèque ou des CESU, par exemple."))
+    invoice_id = SelectField(_l("Pour la facture"), coerce=int,
+                             description=_l("Le surplus éventuel devient un avoir de la "
+                                            "famille, déduit de ses prochaines factures."))
+    next = HiddenField()
+
+    def validate_received_on(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_l("La date de réception ne peut pas être dans le futur."))
+
+
+def payment_form(family, invoices, invoice=None):
+    form = PaymentForm(data={"received_on": today(), "invoice_id": invoice.id if invoice else 0}
+                       if request.method == "GET" else None)
+    form.invoice_id.choices = [SelectChoice(0, _("Aucune en particulier (les plus anciennes "
+                                                 "d'abord)"))] + [
+        SelectChoice(i.id, f"{i.number} · {_euros(i.balance)}") for i in invoices
+        if i.balance > 0]
+    return form
+
+
+@bp.get("/factures/<int:invoice_id>")
+@no_store
+def invoice(invoice_id):
+    found = invoice_or_404(invoice_id)
+    return render_page("admin/billing/invoice.html", invoice=found, today=today(),
+                       payments=_payments_of(found),
+                       form=payment_form(found.family, [found], found),
+                       cancel_form=ConfirmForm())
+
+
+def _payments_of(invoice):
+    """The payments that settle part of the invoice, and those handed in for it."""
+    shares = PaymentAllocation.for_invoice(invoice.id)
+    handed = db.session.scalars(select(Payment).where(Payment.invoice_id == invoice.id)).all()
+    rows = {share.payment.id: (share.payment, share.amount) for share in shares}
+    for payment in handed:
+        rows.setdefault(payment.id, (payment, None))
+    return sorted(rows.values(), key=lambda row: (row[0].received_on, row[0].id))
+
+
+@bp.get("/factures/<int:invoice_id>/facture.pdf")
+def invoice_pdf(invoice_id):
+    return pdf_response(invoice_or_404(invoice_id))
+
+
+@bp.post("/familles/<int:family_id>/reglements")
+def record_family_payment(family_id):
+    family = family_or_404(family_id)
+    invoices = Invoice.for_family(family.id)
+    form = payment_form(family, invoices)
+    back = form.next.data if (form.next.data or "").startswith("/admin/") else url_for(
+        "admin.family_billing", family_id=family.id)
+    if not form.validate_on_submit():
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                flash(error, "error")
+        return redirect(back)
+    target = next((i for i in invoices if i.id == form.invoice_id.data), None)
+    payment = record_payment(family, form.amount.data, form.method.data, form.received_on.data,
+                             current_user, invoice=target,
+                             reference=(form.reference.data or "").strip())
+    AuditEvent.record(current_user, "payment.recorded", payment, family_id=family.id,
+                      method=payment.method, amount=str(payment.amount),
+                      invoice=target.number if target else None)
+    db.session.commit()
+    account = account_of(family.id)
+    message = _("Règlement de %(amount)s enregistré.", amount=_euros(payment.amount))
+    if account.credit:
+        message += " " + _("La famille dispose d'un avoir de %(credit)s.",
+                           credit=_euros(account.credit))
+    flash(message, "success")
+    return redirect(back)
+
+
+@bp.post("/reglements/<int:payment_id>/annuler")
+def cancel_family_payment(payment_id):
+    payment = db.session.get(Payment, payment_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if payment.cancelled_at is None:
+        cancel_payment(payment, current_user)
+        AuditEvent.record(current_user, "payment.cancelled", payment,
+                          family_id=payment.family_id, method=payment.method,
+                          amount=str(payment.amount))
+        db.session.commit()
+        flash(_("Règlement annulé : les factures qu'il réglait sont de nouveau dues."), "success")
+    back = request.form.get("next", "")
+    return redirect(back if back.startswith("/admin/") else url_for(
+        "admin.family_billing", family_id=payment.family_id))
+
+
+# -- A family's billing details ------------------------------------------------------------
+
+class FamilyBillingForm(FlaskForm):
+    quotient = IntegerField(_l("Quotient familial (en euros)"),
+                            validators=[Optional(), NumberRange(min=0, max=100000)],
+                            description=_l("D'après l'attestation CAF ou MSA. Vide : la "
+                                           "tranche par défaut s'applique."))
+    mandate_reference = StringField(_l("Référence unique du mandat (RUM)"),
+                                    validators=[Optional(), Length(max=35), Regexp(
+                                        r"^[A-Za-z0-9+?/:().,' -]+$",
+                                        message=_l("Lettres sans accent, chiffres et + ? / "
+                                                   ": ( ) . , ' - seulement."))],
+                                    description=_l("Vide si la famille ne paie pas par "
+                                                   "prélèvement."))
+    mandate_signed_on = DayField(_l("Date de signature du mandat"), validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and bool(self.mandate_reference.data) != bool(self.mandate_signed_on.data):
+            self.mandate_signed_on.errors.append(
+                _("Un mandat a une référence et une date de signature."))
+            return False
+        if valid and self.mandate_signed_on.data and self.mandate_signed_on.data > today():
+            self.mandate_signed_on.errors.append(
+                _("La date de signature ne peut pas être dans le futur."))
+            return False
+        return valid
+
+    def values(self):
+        return {"quotient": self.quotient.data,
+                "mandate_reference": (self.mandate_reference.data or "").strip(),
+                "mandate_signed_on": self.mandate_signed_on.data}
+
+
+@bp.route("/familles/<int:family_id>/facturation", methods=["GET", "POST"])
+@no_store
+def family_billing(family_id):
+    family = family_or_404(family_id)
+    form = FamilyBillingForm(obj=family if request.method == "GET" else None)
+    if form.validate_on_submit():
+        changed = []
+        for name, value in form.values().items():
+            if getattr(family, name) != value:
+                setattr(family, name, value)
+                changed.append(name)
+        if changed:
+            AuditEvent.record(current_user, "billing_details.updated", family,
+                              family_id=family.id, fields=changed)
+        db.session.commit()
+        flash(_("Informations de facturation enregistrées.") if changed
+              else _("Aucune modification à enregistrer."), "success")
+        return redirect(url_for("admin.family_billing", family_id=family.id))
+    invoices = Invoice.for_family(family.id)
+    body = render_page("admin/billing/family.html", family=family, form=form,
+                       invoices=invoices,
+                       payment_rows=[(p, None) for p in Payment.for_family(family.id)],
+                       account=account_of(family.id), today=today(),
+                       payment_form=payment_form(family, invoices), cancel_form=ConfirmForm())
+    return body, 422 if request.method == "POST" else 200
+
+
+# -- Medical certificates of illness absences ----------------------------------------------
+
+class CertificateForm(FlaskForm):
+    certificate = HiddenField(validators=[AnyOf(("0", "1"))])
+
+
+def _illness_absences(first, last):
+    return db.session.scalars(
+        select(Attendance).join(Child, Child.id == Attendance.child_id)
+        .where(Attendance.day.between(first, last), Attendance.status == ABSENT,
+               Attendance.absence_reason == ILL)
+        .options(selectinload(Attendance.child).selectinload(Child.family),
+                 selectinload(Attendance.activity))
+        .order_by(Child.last_name, Child.first_name, Attendance.day)).all()
+
+
+@bp.get("/facturation/certificats")
+def certificates():
+    first, last = month_arg(request.args.get("mois", ""), default=last_month())
+    absences = _illness_absences(first, last)
+    invoiced = set(db.session.scalars(select(Invoice.family_id).where(Invoice.month == first)))
+    return render_page("admin/billing/certificates.html", absences=absences, month=first,
+                       invoiced=invoiced)
+
+
+@bp.post("/facturation/certificats/<int:attendance_id>")
+def set_certificate(attendance_id):
+    mark = db.session.get(Attendance, attendance_id, options=[
+        selectinload(Attendance.child).selectinload(Child.family),
+        selectinload(Attendance.activity)])
+    if mark is None or mark.status != ABSENT or mark.absence_reason != ILL:
+        abort(404)
+    form = CertificateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    mark.certificate = form.certificate.data == "1"
+    AuditEvent.record(current_user, "certificate.recorded" if mark.certificate
+                      else "certificate.removed", mark, family_id=mark.child.family_id,
+                      day=mark.day.isoformat(), activity_id=mark.activity_id)
+    db.session.commit()
+    first, _last = month_bounds(mark.day.replace(day=1))
+    invoiced = set(db.session.scalars(select(Invoice.family_id).where(
+        Invoice.month == first, Invoice.family_id == mark.child.family_id)))
+    if is_htmx():
+        return render_template("admin/billing/_certificate.html", absence=mark,
+                               invoiced=invoiced)
+    return redirect(url_for("admin.certificates", mois=first.strftime("%Y-%m")))
+
+
+# -- SEPA direct debit ---------------------------------------------------------------------
+
+class DebitForm(FlaskForm):
+    collection_on = DayField(_l("Date de prélèvement"), validators=[InputRequired(REQUIRED)],
+                             description=_l("Au moins deux jours ouvrés après l'envoi du "
+                                            "fichier à la banque."))
+    month = StringField(_l("Factures du mois (facultatif)"), validators=[
+        Optional(), Regexp(r"^\d{4}-\d{2}$", message=_l("Choisissez un mois."))],
+        description=_l("Vide : toutes les factures restant à payer."))
+
+    def validate_collection_on(self, field):
+        if field.data and field.data <= today():
+            raise ValidationError(_l("La date de prélèvement doit être après aujourd'hui."))
+
+
+@bp.route("/prelevements", methods=["GET", "POST"])
+def direct_debits():
+    settings = BillingSettings.current()
+    form = DebitForm(data={"collection_on": today() + timedelta(days=5)}
+                     if request.method == "GET" else None)
+    if settings.can_debit and form.validate_on_submit():
+        month = month_arg(form.month.data)[0] if form.month.data else None
+        try:
+            batch = make_batch(settings, form.collection_on.data, current_user, month=month)
+        except SepaValidationError:
+            db.session.rollback()
+            flash(_("Le fichier ne respecte pas le schéma SEPA : vérifiez les coordonnées "
+                    "bancaires du créancier et des familles."), "error")
+            return redirect(url_for("admin.direct_debits"))
+        if batch is None:
+            flash(_("Aucune facture à prélever."), "info")
+        else:
+            AuditEvent.record(current_user, "direct_debit.created", batch, count=batch.count,
+                              total=str(batch.total),
+                              collection_on=batch.collection_on.isoformat())
+            db.session.commit()
+            flash(_("Fichier de prélèvement créé : %(count)s facture(s). Téléchargez-le et "
+                    "déposez-le sur le site de la banque.", count=batch.count), "success")
+        return redirect(url_for("admin.direct_debits"))
+    to_collect = candidates()
+    batches = db.session.scalars(select(DirectDebitBatch).order_by(DirectDebitBatch.id.desc())
+                                 .limit(20)).all()
+    status = 422 if request.method == "POST" else 200
+    return render_page("admin/billing/debits.html", form=form, settings=settings,
+                       to_collect=to_collect, total=sum(i.balance for i in to_collect),
+                       batches=batches), status
+
+
+@bp.get("/prelevements/<int:batch_id>.xml")
+def direct_debit_file(batch_id):
+    batch = db.session.get(DirectDebitBatch, batch_id) or abort(404)
+    AuditEvent.record(current_user, "direct_debit.downloaded", batch)
+    db.session.commit()
+    return batch.xml.encode(), 200, {
+        "Content-Type": "application/xml; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="prelevement-{batch.id}.xml"',
+        "Cache-Control": "no-store",
+    }
+
