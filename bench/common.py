@@ -47,24 +47,10 @@ def start_redis(folder):
 
 def fresh_schema(app):
     """Empty the database and build it with the migrations."""
-    from flask_migrate import upgrade
-    from sqlalchemy import MetaData, text
-
-    from extensions import db
+    from models.db_tools import rebuild_schema
 
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name == "postgresql":
-            if "bench" not in (engine.url.database or ""):
-                raise SystemExit("the PostgreSQL database name must contain 'bench'")
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-        else:
-            metadata = MetaData()
-            metadata.reflect(engine)
-            metadata.drop_all(engine)
-        upgrade()
+        rebuild_schema(("bench",))
 
 
 def isolate_requests(app):

@@ -4,14 +4,16 @@ from datetime import UTC
 from functools import lru_cache
 
 from babel import dates
-from flask import current_app, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from sqlalchemy import select
 
 from blueprints.words import planning_words
+from extensions import db
 from models import Town
 from models.clock import PARIS
 
@@ -55,6 +57,17 @@ def render_page(template, block="content", **context):
     if wants_fragment():
         return render_block(template, block, **context)
     return render_template(template, **context)
+
+
+def own_or_404(model, row_id, *options):
+    """A row (with a `family_id`) of the logged-in parent's family; another family's
+    row, or no row, is a 404: its existence is never disclosed."""
+    row = db.session.scalar(select(model).where(
+        model.id == row_id, model.family_id == current_user.family.id).options(*options)
+    ) if row_id else None
+    if row is None:
+        abort(404)
+    return row
 
 
 def form_status():

@@ -3,16 +3,14 @@ the account stands. The words for amounts, statuses and kinds of days are shared
 the staff area and the emails (template filters registered here)."""
 import os
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, current_app, render_template
 from flask_babel import format_currency, format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from blueprints import current_town, render_page
+from blueprints import current_town, own_or_404, render_page
 from blueprints.home import home_counter, today
-from extensions import db
 from models import BillingSettings, Invoice, Payment, PaymentAllocation, QfBracket
 from models.billing import (
     ABSENT_EXCUSED,
@@ -106,13 +104,7 @@ def index():
 
 
 def own_invoice_or_404(invoice_id):
-    """The invoice, if it is the logged-in parent's family's: any other is a 404."""
-    invoice = db.session.scalar(select(Invoice).where(
-        Invoice.id == invoice_id, Invoice.family_id == current_user.family.id)
-        .options(selectinload(Invoice.lines)))
-    if invoice is None:
-        abort(404)
-    return invoice
+    return own_or_404(Invoice, invoice_id, selectinload(Invoice.lines))
 
 
 @bp.get("/<int:invoice_id>")

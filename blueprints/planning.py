@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField
 from wtforms.validators import InputRequired
 
-from blueprints import current_town, render_alert, render_page
+from blueprints import current_town, own_or_404, render_alert, render_page
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, Child, Request
@@ -79,13 +79,6 @@ def _family():
     return current_user.family
 
 
-def _child_or_404(child_id):
-    child = db.session.get(Child, child_id) if child_id else None
-    if child is None or child.family_id != _family().id:
-        abort(404)  # another family's child is never shown, not even its existence
-    return child
-
-
 def _activity_or_404(activity_id):
     activity = db.session.get(Activity, activity_id) if activity_id else None
     if activity is None or not activity.active:
@@ -133,7 +126,7 @@ def cell():
         day = date.fromisoformat(request.args.get("jour", ""))
     except ValueError:
         abort(404)
-    child = _child_or_404(request.args.get("enfant", type=int))
+    child = own_or_404(Child, request.args.get("enfant", type=int))
     activity = _activity_or_404(request.args.get("activite", type=int))
     return _render_cell(single_cell(child, activity, day))
 
@@ -146,7 +139,7 @@ def tap():
     if not form.validate_on_submit():
         return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
                               "recommencez."), status=400)
-    child = _child_or_404(form.enfant.data)
+    child = own_or_404(Child, form.enfant.data)
     activity = _activity_or_404(form.activite.data)
     booking, new_request = ask_for_cell(_family(), child, activity, form.jour.data, current_user)
     if new_request is not None:

@@ -27,3 +27,26 @@ def insert_ignoring_conflicts(model, rows, conflict_columns):
     statement = insert(model.__table__).values(rows).on_conflict_do_nothing(
         index_elements=conflict_columns)
     db.session.execute(statement)
+
+
+def rebuild_schema(name_must_contain):
+    """Wipe the database and build it again with the migrations, as production does (for
+    the tests and the benchmarks). A PostgreSQL database is wiped only if its name
+    contains one of `name_must_contain`."""
+    from flask_migrate import upgrade
+    from sqlalchemy import MetaData, text
+
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        name = engine.url.database or ""
+        if not any(word in name for word in name_must_contain):
+            raise RuntimeError(f"refusing to wipe database {name!r}: its name lacks "
+                               f"{' or '.join(name_must_contain)}")
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        existing = MetaData()
+        existing.reflect(engine)
+        existing.drop_all(engine)
+    upgrade()

@@ -112,28 +112,6 @@ def pytest_unconfigure(config):
     shutil.rmtree(STATE.get("folder", ""), ignore_errors=True)
 
 
-def _reset_schema(db):
-    """Start from an empty database and build it with the migrations, as production does."""
-    from flask_migrate import upgrade
-    from sqlalchemy import MetaData, text
-
-    engine = db.engine
-    if engine.dialect.name == "postgresql":
-        name = engine.url.database or ""
-        if "test" not in name and "ci" not in name:
-            raise RuntimeError(f"refusing to wipe database {name!r}: its name lacks test/ci")
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    else:
-        existing = MetaData()
-        existing.reflect(engine)
-        existing.drop_all(engine)
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade()
-
-
 def _isolated_client_class():
     from flask import has_app_context
     from flask.testing import FlaskClient
@@ -161,12 +139,12 @@ def _isolated_client_class():
 @pytest.fixture(scope="session")
 def app():
     from app import create_app
-    from extensions import db
+    from models.db_tools import rebuild_schema
 
     application = create_app()
     application.test_client_class = _isolated_client_class()
     with application.app_context():
-        _reset_schema(db)
+        rebuild_schema(("test", "ci"))
     return application
 
 

@@ -11,9 +11,8 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
-from blueprints import render_page
+from blueprints import own_or_404, render_page
 from blueprints.admin.forms import ConfirmForm
 from blueprints.family import display
 from blueprints.family.export import export_family, export_filename
@@ -47,17 +46,9 @@ def index():
                        confirm_form=ConfirmForm())
 
 
-def _own_change_or_404(change_id):
-    change = db.session.scalar(select(ChangeRequest).where(
-        ChangeRequest.id == change_id, ChangeRequest.family_id == current_user.family.id))
-    if change is None:
-        abort(404)
-    return change
-
-
 @bp.post("/modifications/<int:change_id>/retirer")
 def withdraw(change_id):
-    change = _own_change_or_404(change_id)
+    change = own_or_404(ChangeRequest, change_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if change.status == PENDING:
