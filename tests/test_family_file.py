@@ -363,10 +363,13 @@ def test_right_of_access_downloads(parent_client):
     assert {a["question"] for a in lea["authorizations"]} >= {"Peut partir seul après l'activité"}
     assert data["guardians"][0]["account"]["login_email"] == "parent@example.org"
     assert {p["new_value"] for p in data["pending_changes"]} == {"Infirmier", "Végétarien"}
+    assert data["billing"]["quotient"] == 720
+    assert data["billing"]["mandate_reference"] == "PF-MARTIN-0001"
 
     html = page(parent_client, "/ma-famille/mes-donnees")
     assert "Dossier famille MARTIN" in html and "Arachides" in html and "Monique Durand" in html
     assert "data-print" in html and DEMO_IBAN not in html
+    assert "Quotient familial" in html and "PF-MARTIN-0001" in html
     formats = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "file.exported")).all()
     assert sorted(e.details["format"] for e in formats) == ["html", "json"]

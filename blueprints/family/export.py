@@ -75,6 +75,13 @@ def export_family(family, with_photos=True):
         "generated_at": _moment(utcnow()),
         "town": town.name if town else None,
         "family": {"name": family.name, **household},
+        # Set by the service for billing: part of what the portal keeps on the family.
+        "billing": {
+            "quotient": family.quotient,
+            "mandate_reference": family.mandate_reference or None,
+            "mandate_signed_on": (family.mandate_signed_on.isoformat()
+                                  if family.mandate_signed_on else None),
+        },
         "guardians": [_guardian(g) for g in family.guardians],
         "children": [_child(c, kinds, with_photos) for c in family.children],
         "pending_changes": [{
