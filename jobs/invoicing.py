@@ -88,9 +88,11 @@ def run_invoicing(run_id):
             db.session.expunge_all()  # a large month must not pile up in the session
     except Exception as error:
         db.session.rollback()
+        begin_write()
         _set(run_id, status="failed", finished_at=utcnow(), error=str(error)[:500])
         db.session.commit()
         raise
+    begin_write()
     _set(run_id, status="done", finished_at=utcnow())
     db.session.commit()
     return "done"

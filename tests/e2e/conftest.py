@@ -8,10 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parents[2]
+# The machine running the suite may be busy (two cores): assertions wait up to 15 s.
+expect.set_options(timeout=15_000)
 PHONE = {"width": 360, "height": 740}
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
