@@ -79,6 +79,8 @@ def _check_pdf(data):
                 raise FileRefused(DAMAGED)
     except FileRefused:
         raise
+    # A broken or hostile PDF makes pypdf raise almost anything, including the error it
+    # uses for filters it does not support: each of these means "not a readable PDF".
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             RecursionError, NotImplementedError, OSError) as error:
         raise FileRefused(DAMAGED) from error

@@ -1,6 +1,7 @@
 """Helpers the tests share: reading emails, filling forms with their CSRF token."""
 import html
 import re
+import threading
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -92,3 +93,26 @@ def other_family_parent(client):
     db.session.commit()
     assert login(client, *OTHER_PARENT).status_code == 302
     return client
+
+
+def at_once(*calls):
+    """Run the calls in threads released together (two guardians, two agents, two
+    workers at the same moment); returns what each returned, in order. An exception in
+    a call is returned in its place, for the test to assert on."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index):
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as error:  # noqa: BLE001 - handed back to the test
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.rollback()  # the test's own session sees what the threads committed
+    return results

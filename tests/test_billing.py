@@ -1,7 +1,6 @@
 """Billing: the town's rules on worked examples, QF brackets, the invoicing run (its job,
 progress, emails, PDF), re-runs and concurrent runs."""
 import re
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -26,7 +25,7 @@ from tests.billing_helpers import (
     pdf_text,
     plain,
 )
-from tests.helpers import activity, body, login, page, submit, text_of
+from tests.helpers import activity, at_once, body, login, page, submit, text_of
 
 CANTEEN = "Restauration scolaire"
 
@@ -288,25 +287,15 @@ def test_two_runs_at_once_number_without_gap_or_duplicate(app, demo, monkeypatch
     db.session.commit()
     run_ids = [r.id for r in runs]
     monkeypatch.setattr(invoicing, "CHUNK", 3)  # many transactions, interleaved
-    barrier = threading.Barrier(len(run_ids))
-    errors = []
-
     def work(run_id):
         with app.app_context():
-            barrier.wait()
             try:
-                invoicing.run_invoicing(run_id)
-            except Exception as error:  # noqa: BLE001 - reported below
-                errors.append(error)
+                return invoicing.run_invoicing(run_id)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=work, args=(run_id,)) for run_id in run_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    db.session.rollback()
+    outcomes = at_once(*[lambda run_id=run_id: work(run_id) for run_id in run_ids])
+    errors = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
     assert errors == []
     families = db.session.scalar(select(func.count(Family.id)))
     rows = db.session.execute(select(Invoice.family_id, Invoice.month, Invoice.number)).all()

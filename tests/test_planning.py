@@ -1,6 +1,5 @@
 """Taps on the planning, judged by the real worker; both emails received by the SMTP
 server of the tests."""
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,7 +13,17 @@ from jobs.requests import process_request
 from jobs.sweep import sweep
 from models import Booking, Enrollment, Request, RequestLine
 from models.calendar import school_year_of
-from tests.helpers import activity, body, child, csrf_from, login, page, text_of, upcoming_day
+from tests.helpers import (
+    activity,
+    at_once,
+    body,
+    child,
+    csrf_from,
+    login,
+    page,
+    text_of,
+    upcoming_day,
+)
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
@@ -206,21 +215,11 @@ def test_two_guardians_at_once_end_in_one_state(app, planning, run_jobs):
     tokens = [csrf_from(page(c, "/activites")) for c in clients]
     data = {"enfant": child("Léa").id, "activite": activity("APS Soir").id,
             "jour": day.isoformat()}
-    barrier = threading.Barrier(2)
-    statuses = []
-
     def send(index):
-        barrier.wait()
-        response = clients[index].post("/activites/case", data=data,
-                                       headers=dict(HTMX, **{"X-CSRFToken": tokens[index]}))
-        statuses.append(response.status_code)
+        return clients[index].post("/activites/case", data=data, headers=dict(
+            HTMX, **{"X-CSRFToken": tokens[index]})).status_code
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    db.session.rollback()
+    statuses = at_once(lambda: send(0), lambda: send(1))
     assert statuses == [200, 200]
     assert count(Request) == 1
     assert db.session.scalar(select(func.count()).select_from(Booking).where(

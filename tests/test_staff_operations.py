@@ -2,7 +2,6 @@
 staff accounts, dashboard."""
 import csv
 import io
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from models.grid import family_planning
 from models.meals import meal_counts
 from tests.helpers import (
     activity,
+    at_once,
     body,
     child,
     csrf_from,
@@ -100,22 +100,11 @@ def test_two_agents_at_once_lose_no_mark(app, planning, canteen_day):
     plan = [[("Léa", "present"), ("Jules", "absent")], [("Hugo", "present"), ("Jules", "present")]]
     plan = [[{"enfant": child(who).id, "activite": canteen, "jour": canteen_day.isoformat(),
               "statut": status} for who, status in marks] for marks in plan]
-    barrier = threading.Barrier(2)
-    statuses = []
-
     def run(index):
-        barrier.wait()
-        for data in plan[index]:
-            response = agents[index].post("/admin/pointage/marquer", data=data, headers=dict(
-                HTMX, **{"X-CSRFToken": tokens[index]}))
-            statuses.append(response.status_code)
+        return [agents[index].post("/admin/pointage/marquer", data=data, headers=dict(
+            HTMX, **{"X-CSRFToken": tokens[index]})).status_code for data in plan[index]]
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    db.session.rollback()
+    statuses = sum(at_once(lambda: run(0), lambda: run(1)), [])
     assert statuses == [200, 200, 200, 200]
     marks = Attendance.for_day(activity("Restauration scolaire").id, canteen_day)
     assert marks[child("Léa").id].status == "present"
