@@ -184,7 +184,7 @@ def tap():
     if is_htmx():
         return _render_cell(single_cell(child, activity, day), changed=changed)
     if changed:
-        flash(changed_note(booking.state), "info")
+        flash(_changed_note(booking.state), "info")
     else:
         flash(_("Votre demande a été envoyée : vous recevrez un accusé de réception puis la "
                 "réponse par email."), "success")
@@ -193,7 +193,8 @@ def tap():
     return redirect(back)
 
 
-def changed_note(state):
+def _changed_note(state):
+    """Said when a tap found the cell changed (the cell says the same, in _cell.html)."""
     return _("Cette case a changé entre-temps : %(state)s. Rien n'a été demandé.",
              state=planning_words()["states"][state])
 
