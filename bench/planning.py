@@ -76,7 +76,8 @@ def measure_family(app, counter, login, activities, zone):
     child = family.children[0]
     with counter.measure() as tap:
         response = client.post("/activites/case", data={
-            "enfant": child.id, "activite": activities[0].id, "jour": day.isoformat()},
+            "enfant": child.id, "activite": activities[0].id, "jour": day.isoformat(),
+            "action": "reserve", "etat": "none"},  # the button of a free cell
             headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 200, response.status_code
     return {"week_page_queries": week["queries"], "tap_queries": tap["queries"],
@@ -106,7 +107,8 @@ def tap_lua(family, activities, zone):
     for activity in activities:
         for day in running_days(activity, 120, zone):
             for child in family.children:
-                bodies.append(f"enfant={child.id}&activite={activity.id}&jour={day.isoformat()}")
+                bodies.append(f"enfant={child.id}&activite={activity.id}&jour={day.isoformat()}"
+                              "&action=reserve&etat=none")
     items = ",".join(f'"{b}"' for b in bodies)
     return f"""
 local bodies = {{{items}}}

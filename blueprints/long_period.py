@@ -23,6 +23,7 @@ from models.period import (
     PeriodAsk,
     existing_request,
     never_enrolled,
+    plan_fingerprint,
     plan_period,
     save_period_request,
 )
@@ -47,6 +48,8 @@ class PeriodForm(FlaskForm):
                                validators=[DataRequired(_l("Choisissez au moins un jour de la "
                                                            "semaine."))])
     client_token = HiddenField()
+    # The fingerprint of the preview shown (rendered by the preview, not the form).
+    apercu = HiddenField()
 
     def __init__(self, family, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,15 +123,22 @@ def period():
     return render_page("planning/period.html", form=form, groups=None)
 
 
+def _preview(form):
+    """What the preview shows for a valid form: the groups, the pairs never enrolled,
+    and the fingerprint a submission sends back."""
+    ask = form.ask()
+    groups = plan_period(ask, current_town().holiday_zone)
+    return {"groups": groups, "not_enrolled": never_enrolled(ask),
+            "fingerprint": plan_fingerprint(ask, groups)}
+
+
 @bp.post("/activites/longue-periode/apercu")
 def period_preview():
     form = PeriodForm(current_user.family)
-    groups, not_enrolled = None, []
+    shown = {"groups": None, "not_enrolled": []}
     if form.validate() and form.check_enrollments():
-        groups = plan_period(form.ask(), current_town().holiday_zone)
-        not_enrolled = never_enrolled(form.ask())
-    return render_template("planning/_period_preview.html", form=form, groups=groups,
-                           not_enrolled=not_enrolled)
+        shown = _preview(form)
+    return render_template("planning/_period_preview.html", form=form, **shown)
 
 
 @bp.post("/activites/longue-periode")
@@ -140,7 +150,13 @@ def period_submit():
         if existing_request(family, token) is None and not form.check_enrollments():
             return render_page("planning/period.html", form=form, groups=None), 422
         saved, created = save_period_request(family, current_user, form.ask(),
-                                             current_town().holiday_zone, token)
+                                             current_town().holiday_zone, token,
+                                             shown=form.apercu.data or None)
+        if saved is None:
+            # The plan changed since the preview: nothing is asked; the new one is shown.
+            db.session.rollback()
+            return render_page("planning/period.html", form=form, changed=True,
+                               **_preview(form)), 409
         if created:
             enqueue_request(saved)
         db.session.commit()
@@ -155,4 +171,3 @@ def period_submit():
     if not form.errors:
         form.form_errors.append(_("Ce formulaire n'est plus valide : rechargez la page."))
     return render_page("planning/period.html", form=form, groups=None), 422
-

@@ -10,16 +10,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField
-from wtforms.validators import InputRequired
+from wtforms import DateField, IntegerField, StringField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from blueprints import current_town, own_or_404, render_alert, render_page
+from blueprints.words import planning_words
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, Child, Request
 from models.clock import to_paris, utcnow
 from models.grid import family_planning, single_cell
-from models.requests import ask_for_cell
+from models.planning import ACTION_FOR_STATE
+from models.requests import ask_for_cell, is_requestable
 from security import is_htmx, parent_required, safe_next
 
 bp = Blueprint("planning", __name__)
@@ -108,15 +110,42 @@ def index():
                        any_locked=any_locked)
 
 
+# The largest id a database integer column holds (PostgreSQL's integer): a bigger
+# number in a form is no row of ours, and would overflow the query.
+MAX_ID = 2 ** 31 - 1
+
+
+def _in_range_day(form, field):
+    if field.data and not is_requestable(field.data):
+        raise ValidationError("day out of range")
+
+
 class CellForm(FlaskForm):
-    enfant = IntegerField(validators=[InputRequired()])
-    activite = IntegerField(validators=[InputRequired()])
-    jour = DateField(validators=[InputRequired()])
+    """What a cell's button sends: which cell, what the button said and in which state
+    the cell was shown (the page may be stale: another guardian, another tab)."""
+    enfant = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    activite = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    jour = DateField(validators=[InputRequired(), _in_range_day])
+    action = StringField(validators=[InputRequired()])
+    etat = StringField(validators=[InputRequired()])
+
+    def validate_action(self, field):
+        """Only a button some cell shows: its action for the state it was shown in."""
+        if ACTION_FOR_STATE.get(self.etat.data) != field.data:
+            raise ValidationError("no such button")
 
 
-def _render_cell(cell):
-    """Only the cell: the tap answer and what a pending cell polls."""
-    return render_template("planning/_cell.html", cell=cell, compact=False)
+def _render_cell(cell, changed=False):
+    """Only the cell: the tap answer and what a pending cell polls. `changed`: the tap
+    found the cell changed since the page was shown, and the cell says so."""
+    return render_template("planning/_cell.html", cell=cell, compact=False, changed=changed)
+
+
+def _id_arg(name):
+    value = request.args.get(name, type=int)
+    if value is None or not 1 <= value <= MAX_ID:
+        abort(404)
+    return value
 
 
 @bp.get("/activites/case")
@@ -126,33 +155,48 @@ def cell():
         day = date.fromisoformat(request.args.get("jour", ""))
     except ValueError:
         abort(404)
-    child = own_or_404(Child, request.args.get("enfant", type=int))
-    activity = _activity_or_404(request.args.get("activite", type=int))
-    return _render_cell(single_cell(child, activity, day))
+    if not is_requestable(day):
+        abort(404)
+    child = own_or_404(Child, _id_arg("enfant"))
+    activity = _activity_or_404(_id_arg("activite"))
+    return _render_cell(single_cell(child, activity, day),
+                        changed=request.args.get("changee") == "1")
 
 
 @bp.post("/activites/case")
 def tap():
-    """A tap on a cell: reserve, or declare an absence. The cell turns pending at once;
-    a job decides, and the cell settles by itself."""
+    """A tap on a cell: what its button said, reserve or declare an absence. The cell
+    turns pending at once; a job decides, and the cell settles by itself. A cell that
+    changed since the page was shown is answered as it now is, and nothing is asked."""
     form = CellForm()
     if not form.validate_on_submit():
         return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
                               "recommencez."), status=400)
     child = own_or_404(Child, form.enfant.data)
     activity = _activity_or_404(form.activite.data)
-    booking, new_request = ask_for_cell(_family(), child, activity, form.jour.data, current_user)
+    day = form.jour.data
+    booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
+                                        form.action.data, form.etat.data)
     if new_request is not None:
         enqueue_request(new_request)
     db.session.commit()
+    changed = new_request is None
     if is_htmx():
-        return _render_cell(single_cell(child, activity, form.jour.data))
-    if new_request is not None:
+        return _render_cell(single_cell(child, activity, day), changed=changed)
+    if changed:
+        flash(_changed_note(booking.state), "info")
+    else:
         flash(_("Votre demande a été envoyée : vous recevrez un accusé de réception puis la "
                 "réponse par email."), "success")
     back = safe_next(_referrer_path()) or url_for("planning.index", vue=DEFAULT_VIEW,
-                                                  date=form.jour.data.isoformat())
+                                                  date=day.isoformat())
     return redirect(back)
+
+
+def _changed_note(state):
+    """Said when a tap found the cell changed (the cell says the same, in _cell.html)."""
+    return _("Cette case a changé entre-temps : %(state)s. Rien n'a été demandé.",
+             state=planning_words()["states"][state])
 
 
 def _referrer_path():

@@ -2,8 +2,11 @@
 
 `plan_period` expands what the parent asks into the days that will be asked, the days
 skipped and why, and the days that will be refused as late; the preview shows it and
-`save_period_request` saves it as ONE request whose lines the usual job decides.
+`save_period_request` saves it as ONE request whose lines the usual job decides. The
+preview carries the plan's fingerprint: a submission whose plan changed since (another
+guardian, the form changed before the preview followed) saves nothing.
 """
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -110,6 +113,17 @@ def plan_period(ask, zone, now=None):
     return groups
 
 
+def plan_fingerprint(ask, groups):
+    """A digest of what the plan would do: its action, every day asked with the state it
+    is asked from, and the days that would be refused as late."""
+    parts = [ask.action]
+    for group in groups:
+        key = f"{group.child.id}-{group.activity.id}"
+        parts += [f"{key}-{day.isoformat()}-{state}" for day, state in group.asked]
+        parts += [f"{key}-{day.isoformat()}-late" for day in group.late]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
 def never_enrolled(ask):
     """(child, activity) pairs of the ask with no enrollment at all over the period."""
     years = {school_year_of(ask.first_day), school_year_of(ask.last_day)}
@@ -124,16 +138,23 @@ def existing_request(family, client_token):
                                                    Request.client_token == client_token))
 
 
-def save_period_request(family, user, ask, zone, client_token):
+def save_period_request(family, user, ask, zone, client_token, shown=None):
     """Save the whole period as one request with bulk statements (a school year for
     three children and four activities is about 1,700 lines). Returns (request, created):
-    a form sent twice with the same token gives back the first request."""
+    a form sent twice with the same token gives back the first request.
+
+    `shown` is the fingerprint of the preview the person saw (None without one, as
+    without JavaScript): when the plan is no longer that one, nothing is saved and the
+    request is None.
+    """
     begin_write()
     request = existing_request(family, client_token)
     if request is not None:
         return request, False
     # Planned again inside the write transaction: what is saved is what is true now.
     groups = plan_period(ask, zone)
+    if shown is not None and plan_fingerprint(ask, groups) != shown:
+        return None, False
     now = utcnow()
     request = Request(family_id=family.id, user_id=user.id, kind=PERIOD, action=ask.action,
                       submitted_at=now, client_token=client_token)

@@ -41,6 +41,16 @@ FULL = "full"
 CELL = "cell"      # a tap on one planning cell
 PERIOD = "period"  # the long-period form
 
+# Days a request can be about. The calendar's rules (deadlines counted back in working
+# days, public and school holidays) are meaningful around now only, and a day such as
+# 0001-01-01 would overflow their date arithmetic.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def is_requestable(day):
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 class Request(db.Model):
     __tablename__ = "requests"
@@ -210,31 +220,55 @@ def _open_request(booking, family, action, **request_fields):
     return request
 
 
-def ask_for_cell(family, child, activity, day, user):
-    """A tap on a planning cell: reserve a free or absent day, or declare an absence
-    on a reserved one. Saves the request, its line and the pending cell together.
+def ask_for_cell(family, child, activity, day, user, action, shown_state):
+    """A tap on a planning cell: the action its button said (reserve a free or absent
+    day, declare an absence on a reserved one), asked on the state the cell showed.
+    Saves the request, its line and the pending cell together.
 
-    Returns (booking, request); request is None when the cell was already pending
-    (a second tap, or another guardian at the same moment): nothing new is asked.
+    Returns (booking, request); request is None when the cell is no longer in the state
+    the person saw (another guardian or tab, a second tap, an agent): nothing is asked,
+    never the opposite of what the button said.
     """
     booking = _locked_cell(child, activity, day)
-    action = ACTION_FOR_STATE.get(booking.state)
-    if action is None:
+    if booking.state != shown_state or ACTION_FOR_STATE.get(booking.state) != action:
         db.session.commit()
         return booking, None
     return booking, _open_request(booking, family, action, user=user, kind=CELL)
 
 
-def ask_as_staff(family, child, activity, day, action, staff_user, reason):
+@dataclass
+class StaffAsk:
+    """What became of an agent's emergency action: the request saved, or why not."""
+    request: Request | None = None
+    refusal: str | None = None  # the job would refuse it (not running, not enrolled, full)
+    state: str | None = None    # the cell's state, which the action does not apply to
+
+
+def ask_as_staff(family, child, activity, day, action, staff_user, reason, zone):
     """An agent acting for a family in an emergency (illness, a late reservation): the
-    deadline does not apply; the family gets the usual emails. Returns the request, or
-    None when the cell is not in a state this action applies to (it is left as it is)."""
+    deadline does not apply; the family gets the usual emails. Nothing is saved when the
+    job would refuse it anyway, or when the cell is not in a state this action applies
+    to (the action chosen is the one done, or none)."""
+    refusal = refusal_now(child, activity, day, action, zone, by_staff=True)
+    if refusal is not None:
+        return StaffAsk(refusal=refusal)
     booking = _locked_cell(child, activity, day)
     if ACTION_FOR_STATE.get(booking.state) != action:
         db.session.commit()
-        return None
-    return _open_request(booking, family, action, kind=CELL, staff_user_id=staff_user.id,
-                         staff_reason=reason)
+        return StaffAsk(state=booking.state)
+    return StaffAsk(request=_open_request(booking, family, action, kind=CELL,
+                                          staff_user_id=staff_user.id, staff_reason=reason))
+
+
+def refusal_now(child, activity, day, action, zone, by_staff=False):
+    """Why the job would refuse this line if it decided it now, or None: the rules of
+    `_refusal`, for a form that says so before saving anything."""
+    calendar = PlanningCalendar(zone, day, day)
+    enrolled = Enrollment.keys_for([child.id], {school_year_of(day)})
+    taken = _places_taken([activity] if activity.capacity is not None else [], day, day)
+    line = RequestLine(child_id=child.id, activity_id=activity.id, day=day, action=action)
+    return _refusal(line, activity, calendar, enrolled, taken, utcnow(),
+                    deadline_applies=not by_staff)
 
 
 def _decide_lines(request, lines, zone):

@@ -13,6 +13,7 @@ from jobs.requests import process_request
 from jobs.sweep import sweep
 from models import Booking, Enrollment, Request, RequestLine
 from models.calendar import school_year_of
+from models.planning import ACTION_FOR_STATE
 from tests.helpers import (
     activity,
     at_once,
@@ -30,11 +31,18 @@ from tests.helpers import (
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
 
-def tap(client, who, what, day, headers=HTMX):
+def shown(state="none"):
+    """What a cell's button sends besides the cell: its action and the state shown."""
+    return {"action": ACTION_FOR_STATE[state], "etat": state}
+
+
+def tap(client, who, what, day, headers=HTMX, state=None):
+    """Press the cell's button as the page shows it now (or as it showed `state`)."""
     token = csrf_from(page(client, "/activites"))
+    state = state or booking_state(who, what, day) or "none"
     return client.post("/activites/case", headers=dict(headers, **{"X-CSRFToken": token}),
-                       data={"enfant": child(who).id, "activite": activity(what).id,
-                             "jour": day.isoformat()})
+                       data=dict(shown(state), enfant=child(who).id,
+                                 activite=activity(what).id, jour=day.isoformat()))
 
 
 def cell_html(client, who, what, day):
@@ -196,7 +204,7 @@ def test_two_taps_in_a_row_make_one_request(client, planning, run_jobs):
     login(client, *planning.PARENT)
     day = upcoming_day(activity("APS Soir"))
     first = tap(client, "Léa", "APS Soir", day)
-    second = tap(client, "Léa", "APS Soir", day)
+    second = tap(client, "Léa", "APS Soir", day, state="none")  # the same page, tapped again
     assert "Réservation en attente" in body(first) and "Réservation en attente" in body(second)
     assert count(Request) == 1
     run_jobs()
@@ -216,8 +224,8 @@ def test_two_guardians_at_once_end_in_one_state(app, planning, run_jobs):
     login(clients[1], "thomas@example.net", "le mot de passe de thomas")
     day = upcoming_day(activity("APS Soir"))
     tokens = [csrf_from(page(c, "/activites")) for c in clients]
-    data = {"enfant": child("Léa").id, "activite": activity("APS Soir").id,
-            "jour": day.isoformat()}
+    data = dict(shown(), enfant=child("Léa").id, activite=activity("APS Soir").id,
+                jour=day.isoformat())
     def send(index):
         return clients[index].post("/activites/case", data=data, headers=dict(
             HTMX, **{"X-CSRFToken": tokens[index]})).status_code
@@ -256,8 +264,8 @@ def test_a_tap_while_redis_is_down_is_processed_when_it_is_back(app, client, pla
     app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     try:
         response = client.post("/activites/case", headers=dict(HTMX, **{"X-CSRFToken": token}),
-                               data={"enfant": child("Léa").id,
-                                     "activite": activity("APS Soir").id, "jour": day})
+                               data=dict(shown(), enfant=child("Léa").id,
+                                         activite=activity("APS Soir").id, jour=day))
     finally:
         app.extensions["redis"] = working
     assert "Réservation en attente" in body(response)
@@ -399,9 +407,9 @@ def test_without_javascript_a_tap_is_a_plain_form(client, planning, run_jobs):
     day = upcoming_day(activity("APS Soir"))
     week = f"/activites?vue=semaine&date={day.isoformat()}"
     token = csrf_from(page(client, week))
-    response = client.post("/activites/case", data={
-        "csrf_token": token, "enfant": child("Léa").id, "activite": activity("APS Soir").id,
-        "jour": day.isoformat()}, headers={"Referer": f"http://localhost{week}"})
+    response = client.post("/activites/case", data=dict(
+        shown(), csrf_token=token, enfant=child("Léa").id, activite=activity("APS Soir").id,
+        jour=day.isoformat()), headers={"Referer": f"http://localhost{week}"})
     assert response.status_code == 302 and response.headers["Location"] == week
     html = page(client, week)
     assert "Votre demande a été envoyée" in html and "Réservation en attente" in html

@@ -204,7 +204,8 @@ def test_requests_list_filters(agent_client, planning, run_jobs):
     token = csrf_from(page(client, "/activites"))
     for who in ("Léa", "Hugo"):
         client.post("/activites/case", headers=dict(HTMX, **{"X-CSRFToken": token}),
-                    data={"enfant": child(who).id, "activite": aps.id, "jour": day.isoformat()})
+                    data={"enfant": child(who).id, "activite": aps.id, "jour": day.isoformat(),
+                          "action": "reserve", "etat": "none"})
     run_jobs()
     html = page(agent_client, "/admin/demandes?enfant=hugo")
     assert "Hugo MARTIN" in html and "Léa MARTIN" not in html

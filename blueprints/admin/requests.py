@@ -3,6 +3,7 @@ emergency ("en cas d'urgence ou maladie, contactez le service enfance")."""
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,19 +11,36 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from blueprints import form_status, render_page
+from blueprints import current_town, form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.families import family_or_404
 from blueprints.auth.forms import REQUIRED
 from blueprints.fields import DayField
+from blueprints.words import planning_words
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, AuditEvent, Child, Family, Request, RequestLine
 from models.attendance import ABSENT, ILL, Attendance
-from models.planning import ABSENCE, RESERVE
-from models.requests import ACCEPTED, REFUSED, ask_as_staff
+from models.planning import (
+    ABSENCE,
+    CLOSED,
+    NOT_ON_THAT_WEEKDAY,
+    PUBLIC_HOLIDAY,
+    RESERVE,
+    SCHOOL_HOLIDAY,
+)
+from models.requests import (
+    ACCEPTED,
+    FIRST_DAY,
+    FULL,
+    LAST_DAY,
+    NOT_ENROLLED,
+    REFUSED,
+    ask_as_staff,
+    is_requestable,
+)
 
 PAGE_SIZE = 50
 OUTCOMES = {ACCEPTED: _l("acceptées"), REFUSED: _l("refusées"), "pending": _l("en attente")}
@@ -87,6 +105,37 @@ class EmergencyForm(FlaskForm):
         Length(min=5, max=500, message=_l("Le motif doit faire entre 5 et 500 caractères."))],
         description=_l("Par exemple : appel de la mère ce matin, enfant malade."))
 
+    def validate_day(self, field):
+        if field.data and not is_requestable(field.data):
+            raise ValidationError(_("Saisissez une date entre le %(first)s et le %(last)s.",
+                                    first=format_date(FIRST_DAY, "d MMMM y"),
+                                    last=format_date(LAST_DAY, "d MMMM y")))
+
+
+# Why the job would refuse what the agent asks, said to the agent, and the field it is
+# about: the day (the activity does not run, it is full) or the activity (not enrolled).
+REFUSALS = {
+    NOT_ON_THAT_WEEKDAY: ("day", _l("Cette activité n'a pas lieu ce jour de la semaine.")),
+    PUBLIC_HOLIDAY: ("day", _l("Jour férié : l'activité n'a pas lieu.")),
+    SCHOOL_HOLIDAY: ("day", _l("Vacances scolaires : l'activité n'a pas lieu ce jour-là.")),
+    CLOSED: ("day", _l("Fermeture exceptionnelle : l'activité n'a pas lieu ce jour-là.")),
+    NOT_ENROLLED: ("activity_id", _l("Cet enfant n'est pas inscrit à cette activité pour "
+                                     "cette année scolaire.")),
+    FULL: ("day", _l("Complet : il n'y a plus de place ce jour-là.")),
+}
+
+
+def _say_why_not(form, asked):
+    """Put why nothing was saved next to the field it is about."""
+    if asked.refusal:
+        name, message = REFUSALS[asked.refusal]
+        form[name].errors.append(str(message))
+    else:
+        form.day.errors.append(_(
+            "Rien à faire ce jour-là : la case est « %(state)s ». Une absence s'enregistre sur "
+            "un jour réservé, une réservation sur un jour non réservé ou absent.",
+            state=planning_words()["states"][asked.state]))
+
 
 @bp.route("/familles/<int:family_id>/urgence", methods=["GET", "POST"])
 def emergency(family_id):
@@ -97,20 +146,18 @@ def emergency(family_id):
     if form.validate_on_submit():
         child = next(c for c in family.children if c.id == form.child_id.data)
         activity = db.session.get(Activity, form.activity_id.data) or abort(404)
-        saved = ask_as_staff(family, child, activity, form.day.data, form.action.data,
-                             current_user, form.reason.data.strip())
-        if saved is None:
-            form.day.errors.append(_(
-                "Rien à faire ce jour-là : la case n'est pas réservée (pour une absence) ou "
-                "l'est déjà (pour une réservation), ou une demande est en cours."))
+        asked = ask_as_staff(family, child, activity, form.day.data, form.action.data,
+                             current_user, form.reason.data.strip(), current_town().holiday_zone)
+        if asked.request is None:
+            _say_why_not(form, asked)
         else:
             if form.action.data == ABSENCE:
                 Attendance.mark(child.id, activity.id, form.day.data, ABSENT, current_user,
                                 reason=ILL)
-            AuditEvent.record(current_user, "request.emergency", saved, family_id=family.id,
-                              kind=form.action.data, day=form.day.data.isoformat(),
-                              activity_id=activity.id)
-            enqueue_request(saved)
+            AuditEvent.record(current_user, "request.emergency", asked.request,
+                              family_id=family.id, kind=form.action.data,
+                              day=form.day.data.isoformat(), activity_id=activity.id)
+            enqueue_request(asked.request)
             db.session.commit()
             flash(_("Demande enregistrée pour la famille : elle reçoit les emails habituels."),
                   "success")
