@@ -64,7 +64,7 @@ def mark(client, token, who, day, status, reason=None, what="Restauration scolai
 
 def test_roll_call_lists_expected_children_by_school_and_class(agent_client, canteen_day):
     html = page(agent_client, roll_call_url(canteen_day))
-    assert "3 attendus · 0 présents · 0 absents · 3 à pointer" in html
+    assert "3 attendus · 0 présent · 0 absent · 3 à pointer" in html
     assert html.index("École des Tilleuls · CE2") < html.index("École des Tilleuls · CM1")
     assert "Léa MARTIN" in html and "Jules BERNARD" in html
 
@@ -82,7 +82,7 @@ def test_a_tap_marks_present_or_absent_with_a_reason(agent_client, canteen_day):
     assert marks[child("Léa").id].status == "present"
     assert (marks[child("Hugo").id].status, marks[child("Hugo").id].absence_reason) == (
         "absent", "ill")
-    assert "3 attendus · 1 présents · 1 absents · 1 à pointer" in page(
+    assert "3 attendus · 1 présent · 1 absent · 1 à pointer" in page(
         agent_client, roll_call_url(canteen_day))
 
 
