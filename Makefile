@@ -38,12 +38,14 @@ run: setup
 	  $(BIN)/honcho start -f Procfile.dev
 
 # The whole suite: SQLite and a private Redis by default; set DATABASE_URL and
-# REDIS_URL to run it against PostgreSQL and another Redis (as .ci/run does).
+# REDIS_URL to run it against PostgreSQL and another Redis (as .ci/run does),
+# PORTAIL_TEST_TODAY=YYYY-MM-DD to run it as if today were that day, and
+# PYTEST_ARGS to pass pytest more arguments (e.g. PYTEST_ARGS=--ignore=tests/e2e).
 test: install translations
 	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
 	  (echo "Chromium is needed for the browser tests: installing Debian's package." && \
 	   apt-get install -y -q chromium >/dev/null)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # After changing UI text: refresh the English catalogue and list what needs translating.
 messages: install

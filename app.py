@@ -10,12 +10,14 @@ import cli
 import config as settings
 import security
 from extensions import babel, compress, csrf, db, limiter, login_manager, mail, migrate
+from models.clock import start_test_clock
 
 
 def create_app(config=None):
     """Build the app. `config` overrides what the environment gives (tests use it)."""
     instance_path = os.environ.get("PORTAIL_INSTANCE") or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "instance")
+    start_test_clock()  # PORTAIL_TEST_TODAY, in the web and worker processes of tests
     app = Flask(__name__, instance_path=instance_path)
     app.config.update(settings.load(app.instance_path))
     if config:

@@ -30,9 +30,9 @@ from models import (
 )
 from models.attendance import ABSENT, ILL, PRESENT
 from models.billing import issue_invoices, month_bounds
-from models.calendar import school_year_of
+from models.calendar import days_between, school_year_of
 from models.child_file import set_authorization
-from models.clock import to_paris, utcnow
+from models.clock import paris_today, utcnow
 from models.info import MISC
 from models.planning import RESERVED, PlanningCalendar
 from models.user import ROLE_ADMIN, ROLE_PARENT, ROLE_STAFF
@@ -101,34 +101,52 @@ def _activities():
     return True
 
 
+def demo_school_years(today):
+    """The school years the demo families are enrolled in: this one, and from June the
+    next one too, as the service re-enrolls families before the summer."""
+    year = school_year_of(today)
+    return [year, year + 1] if today.month >= 6 and today.month < 9 else [year]
+
+
+BOOKED_CANTEEN_DAYS = 40  # about eight school weeks
+
+
 def _enrollments_and_bookings():
     """Léa and Hugo eat at the canteen and stay after school; Léa comes on Wednesdays.
-    Their canteen is reserved from the start of this month for eight weeks."""
+    Their canteen is reserved from the start of this month (or, in the summer break,
+    from the start of the next school year) for about eight school weeks."""
     if db.session.scalar(db.select(Enrollment.id).limit(1)) is not None:
         return False
     activities = {a.name: a for a in Activity.ordered()}
-    year = school_year_of(date.today())
+    today = paris_today()
+    years = demo_school_years(today)
     plan = {
         "Léa": ["Restauration scolaire", "APS Soir", "Mercredi JOURNÉE"],
         "Hugo": ["Restauration scolaire", "APS Matin", "APS Soir"],
         "Jules": ["Restauration scolaire", "Mercredi matin AVEC REPAS"],
     }
     children = db.session.scalars(db.select(Child)).all()
-    for child in children:
-        for name in plan.get(child.first_name, []):
-            db.session.add(Enrollment(child=child, activity=activities[name], school_year=year))
+    for year in years:
+        for child in children:
+            for name in plan.get(child.first_name, []):
+                db.session.add(Enrollment(child=child, activity=activities[name],
+                                          school_year=year))
     canteen = activities["Restauration scolaire"]
-    first = date.today().replace(day=1)
-    calendar = PlanningCalendar(Town.current().holiday_zone, first, first + timedelta(weeks=8))
-    for child in children:
-        if child.family.name != "MARTIN":
-            continue
-        for offset in range(8 * 7):
-            day = first + timedelta(days=offset)
-            if calendar.runs(canteen, day) and school_year_of(day) == year:
-                db.session.add(Booking(child=child, activity_id=canteen.id, day=day,
-                                       state=RESERVED))
+    martins = [child for child in children if child.family.name == "MARTIN"]
+    for day in _canteen_days(canteen, today.replace(day=1), years):
+        for child in martins:
+            db.session.add(Booking(child=child, activity_id=canteen.id, day=day,
+                                   state=RESERVED))
     return True
+
+
+def _canteen_days(canteen, first, years):
+    """The next canteen days from `first` in the enrolled years (the summer is skipped)."""
+    last = first + timedelta(days=150)
+    calendar = PlanningCalendar(Town.current().holiday_zone, first, last)
+    days = [day for day in days_between(first, last)
+            if school_year_of(day) in years and calendar.runs(canteen, day)]
+    return days[:BOOKED_CANTEEN_DAYS]
 
 
 NEWS = [
@@ -167,7 +185,7 @@ Les menus sont établis par une diététicienne et affichés chaque semaine à l
 def _news():
     if db.session.scalar(db.select(News.id).limit(1)) is not None:
         return False
-    today = to_paris(utcnow()).date()
+    today = paris_today()
     for days, title, body in NEWS:
         db.session.add(News(title=title, body=body, published=True,
                             publish_on=today + timedelta(days=days)))
@@ -234,20 +252,20 @@ def _billing():
     martin.quotient = 720
     bernard.quotient = 450
     martin.mandate_reference = "PF-MARTIN-0001"
-    martin.mandate_signed_on = date(date.today().year - 1, 9, 1)
+    martin.mandate_signed_on = date(school_year_of(paris_today()) - 1, 9, 1)
     return True
 
 
 def _last_month_invoices():
     """Last month in the roll call (Léa and Hugo at the canteen, Hugo ill one day, Léa
     once at the evening APS without a reservation), then invoiced by the billing code."""
-    month = (date.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    activities = {a.name: a for a in Activity.ordered()}
+    canteen, evening = activities["Restauration scolaire"], activities["APS Soir"]
+    month = _last_month_at_school(canteen)
     if db.session.scalar(db.select(Invoice.id).where(Invoice.month == month)) is not None:
         return False
     first, last = month_bounds(month)
     calendar = PlanningCalendar(Town.current().holiday_zone, first, last)
-    activities = {a.name: a for a in Activity.ordered()}
-    canteen, evening = activities["Restauration scolaire"], activities["APS Soir"]
     agent = User.by_email(AGENT[0])
     family = _family("MARTIN")
     lea, hugo = sorted(family.children, key=lambda c: c.birth_date)
@@ -266,8 +284,20 @@ def _last_month_invoices():
     if days:
         Attendance.mark(lea.id, evening.id, days[-1], PRESENT, agent, unreserved=True)
     db.session.flush()
-    issue_invoices([family.id], month, date.today())
+    issue_invoices([family.id], month, paris_today())
     return True
+
+
+def _last_month_at_school(canteen):
+    """Last month, or before it the latest month with two school weeks (not August)."""
+    month = (paris_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    for _ in range(3):
+        first, last = month_bounds(month)
+        calendar = PlanningCalendar(Town.current().holiday_zone, first, last)
+        if sum(calendar.runs(canteen, day) for day in days_between(first, last)) >= 8:
+            break
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
 
 
 def _family(name):

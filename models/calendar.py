@@ -44,6 +44,18 @@ def _warn_no_data(year):
                 "count as school days until the package is updated", year)
 
 
+def school_holidays_known_until():
+    """The last day the school holiday data covers (the package ships a few years)."""
+    return max(_school_holidays().data)
+
+
+def school_years_without_holiday_data(years):
+    """Those school years whose holidays the package does not know yet: the planning
+    would count their holidays as school days."""
+    known_until = school_holidays_known_until()
+    return sorted(year for year in set(years) if school_year_bounds(year)[1] > known_until)
+
+
 def school_holiday_name(day, zone):
     if not is_school_holiday(day, zone):
         return None

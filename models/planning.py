@@ -163,6 +163,15 @@ class Enrollment(db.Model):
             cls.child_id.in_(child_ids), cls.school_year.in_(school_years))).all()
         return {tuple(row) for row in rows}
 
+    @classmethod
+    def planned_school_years(cls, today):
+        """This school year, the next (the service prepares it), and any later one that
+        already has enrollments."""
+        year = school_year_of(today)
+        later = db.session.scalars(select(cls.school_year).distinct().where(
+            cls.school_year > year + 1)).all()
+        return [year, year + 1, *later]
+
 
 class Booking(db.Model):
     """One cell of the planning: a child, an activity, a day, and its state."""

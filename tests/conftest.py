@@ -18,6 +18,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from models.clock import start_test_clock
 from tests.helpers import login
 
 STATE = {}
@@ -91,6 +92,7 @@ def pytest_configure(config):
     env["SUBSCRIBER_CODE_KEY"] = "tests-only-code-key"
     env["PUBLIC_URL"] = "http://localhost"
     env["MAIL_TIMEOUT"] = "3"
+    start_test_clock(env)
     env.setdefault("DATABASE_URL", f"sqlite:///{os.path.join(folder, 'tests.sqlite3')}")
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = _start_private_redis(folder)
@@ -242,9 +244,11 @@ def planning(demo):
     from extensions import db
     from models import Enrollment
 
-    for enrollment in db.session.scalars(select(Enrollment)).all():
-        db.session.add(Enrollment(child_id=enrollment.child_id,
-                                  activity_id=enrollment.activity_id,
-                                  school_year=enrollment.school_year + 1))
+    enrollments = db.session.scalars(select(Enrollment)).all()
+    existing = {(e.child_id, e.activity_id, e.school_year) for e in enrollments}
+    for enrollment in enrollments:
+        key = (enrollment.child_id, enrollment.activity_id, enrollment.school_year + 1)
+        if key not in existing:
+            db.session.add(Enrollment(child_id=key[0], activity_id=key[1], school_year=key[2]))
     db.session.commit()
     return demo

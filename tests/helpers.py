@@ -2,14 +2,15 @@
 import html
 import re
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from extensions import db
-from models import Activity, Child, Family, Town, User
-from models.clock import utcnow
+from models import Activity, Child, Enrollment, Family, Town, User
+from models.calendar import school_year_of
+from models.clock import paris_today, utcnow
 from models.planning import PlanningCalendar
 
 
@@ -70,14 +71,56 @@ def child(first_name):
     return db.session.scalar(select(Child).where(Child.first_name == first_name))
 
 
-def upcoming_day(an_activity, days_ahead=10):
-    """The first day at least `days_ahead` from today when the activity runs."""
-    start = date.today() + timedelta(days=days_ahead)
-    calendar = PlanningCalendar(Town.current().holiday_zone, start, start + timedelta(days=60))
+def today():
+    """Today in Paris (PORTAIL_TEST_TODAY moves it for the whole suite)."""
+    return paris_today()
+
+
+def _enrolled_somebody(an_activity, day, a_child=None):
+    query = select(Enrollment.id).where(Enrollment.activity_id == an_activity.id,
+                                        Enrollment.school_year == school_year_of(day))
+    if a_child is not None:
+        query = query.where(Enrollment.child_id == a_child.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def upcoming_day(an_activity, days_ahead=10, a_child=None):
+    """The first day at least `days_ahead` from today on which the activity runs (no
+    holiday, no closure, one of its weekdays) and the child, or else some child, is
+    enrolled: asked of the calendar, so it holds on any day of the year."""
+    start = today() + timedelta(days=days_ahead)
+    calendar = PlanningCalendar(Town.current().holiday_zone, start, start + timedelta(days=400))
     day = start
-    while not calendar.runs(an_activity, day):
+    while not (calendar.runs(an_activity, day) and _enrolled_somebody(an_activity, day, a_child)):
         day += timedelta(days=1)
+        assert day < start + timedelta(days=400), f"{an_activity.name} never runs"
     return day
+
+
+def school_weeks_ahead(an_activity, weeks_ahead, weeks=1):
+    """The Monday, at least `weeks_ahead` weeks from today, of `weeks` school weeks in a
+    row in which the activity runs on each of its weekdays and children are enrolled."""
+    monday = today() - timedelta(days=today().weekday()) + timedelta(weeks=weeks_ahead)
+    calendar = PlanningCalendar(Town.current().holiday_zone, monday,
+                                monday + timedelta(days=400))
+
+    def full(first):
+        days = [first + timedelta(days=n) for n in range(7 * weeks)]
+        wanted = [d for d in days if d.isoweekday() in an_activity.weekday_numbers]
+        return all(calendar.runs(an_activity, d) and _enrolled_somebody(an_activity, d)
+                   for d in wanted)
+
+    while not full(monday):
+        monday += timedelta(weeks=1)
+        assert monday < today() + timedelta(days=400), f"{an_activity.name} never runs"
+    return monday
+
+
+def make_late(an_activity, day):
+    """Move the activity's deadline so that `day` is already past it (the page was
+    loaded, then the deadline passed)."""
+    an_activity.deadline_days = (day - today()).days + 1
+    an_activity.deadline_working_days = False
 
 
 OTHER_PARENT = ("sophie.bernard@example.net", "une autre phrase assez longue")

@@ -3,17 +3,26 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from extensions import db
 from models import Booking, Closure, Enrollment, Request, RequestLine
 from models.period import PeriodAsk, never_enrolled, plan_period
-from tests.helpers import activity, body, child, login, page, text_of
+from tests.helpers import (
+    activity,
+    body,
+    child,
+    login,
+    page,
+    school_weeks_ahead,
+    text_of,
+    today,
+)
 
 
 def monday_in(weeks):
-    today = date.today()
-    return today - timedelta(days=today.weekday()) + timedelta(weeks=weeks)
+    """A Monday at least `weeks` weeks ahead starting two school weeks of APS Soir."""
+    return school_weeks_ahead(activity("APS Soir"), weeks, weeks=2)
 
 
 def form_data(client, **changes):
@@ -38,11 +47,16 @@ def test_expansion_follows_weekdays_holidays_closures_and_enrollment(app, planni
     canteen, wednesday = activity("Restauration scolaire"), activity("Mercredi JOURNÉE")
     lea, hugo = child("Léa"), child("Hugo")
     enrolled = Enrollment.keys_for([lea.id, hugo.id], [2026])
-    for kid in (lea, hugo):
-        if (kid.id, canteen.id, 2026) not in enrolled:
-            db.session.add(Enrollment(child_id=kid.id, activity_id=canteen.id, school_year=2026))
+    wanted = [(lea, canteen), (hugo, canteen), (lea, wednesday)]  # May 2027 is in 2026-2027
+    for kid, what in wanted:
+        if (kid.id, what.id, 2026) not in enrolled:
+            db.session.add(Enrollment(child_id=kid.id, activity_id=what.id, school_year=2026))
+    db.session.execute(delete(Enrollment).where(Enrollment.child_id == hugo.id,
+                                                Enrollment.activity_id == wednesday.id))
     db.session.add(Closure(activity_id=canteen.id, first_day=date(2027, 5, 11),
                            last_day=date(2027, 5, 11), reason="Grève"))
+    db.session.execute(delete(Booking).where(Booking.day.between(date(2027, 5, 3),
+                                                                  date(2027, 5, 14))))
     db.session.add(Booking(child_id=lea.id, activity_id=canteen.id, day=date(2027, 5, 13),
                            state="reserved"))
     db.session.commit()
@@ -70,10 +84,10 @@ def test_expansion_follows_weekdays_holidays_closures_and_enrollment(app, planni
 
 def test_one_request_one_job_two_grouped_emails(client, planning, run_jobs, mailbox):
     aps = activity("APS Soir")
-    aps.deadline_days = 18  # the first days of the period are already past their deadline
+    first = monday_in(2)
+    aps.deadline_days = (first - today()).days + 3  # the first days are past their deadline
     db.session.commit()
     login(client, *planning.PARENT)
-    first = monday_in(2)
     data = form_data(client, children=[str(child("Léa").id), str(child("Hugo").id)],
                      first_day=first.isoformat(),
                      last_day=(first + timedelta(days=27)).isoformat())
@@ -160,9 +174,9 @@ def test_an_activity_the_child_is_not_enrolled_in_is_refused(client, planning):
 def test_preview_says_what_will_happen(client, planning):
     login(client, *planning.PARENT)
     aps = activity("APS Soir")
-    aps.deadline_days = 18
-    db.session.commit()
     first = monday_in(2)
+    aps.deadline_days = (first - today()).days + 3
+    db.session.commit()
     data = form_data(client, first_day=first.isoformat(),
                      last_day=(first + timedelta(days=27)).isoformat())
     html = body(client.post("/activites/longue-periode/apercu", data=data,

@@ -1,6 +1,6 @@
 """Taps on the planning, judged by the real worker; both emails received by the SMTP
 server of the tests."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
@@ -20,8 +20,10 @@ from tests.helpers import (
     child,
     csrf_from,
     login,
+    make_late,
     page,
     text_of,
+    today,
     upcoming_day,
 )
 
@@ -85,7 +87,7 @@ def test_tap_reserves_and_the_cell_settles(client, planning, run_jobs, mailbox):
 def test_a_late_tap_is_refused_with_its_deadline(client, planning, run_jobs, mailbox):
     aps = activity("APS Soir")
     day = upcoming_day(aps, days_ahead=3)
-    aps.deadline_days = 30  # the page was loaded, then the deadline passed
+    make_late(aps, day)
     db.session.commit()
     login(client, *planning.PARENT)
     tap(client, "Hugo", "APS Soir", day)
@@ -104,7 +106,7 @@ def test_a_late_tap_is_refused_with_its_deadline(client, planning, run_jobs, mai
 def test_late_reason_names_the_exact_deadline(client, planning, run_jobs, mailbox):
     aps = activity("APS Soir")
     day = upcoming_day(aps, days_ahead=3)
-    aps.deadline_days = 30
+    make_late(aps, day)
     db.session.commit()
     login(client, *planning.PARENT)
     tap(client, "Hugo", "APS Soir", day)
@@ -120,7 +122,7 @@ def test_late_reason_names_the_exact_deadline(client, planning, run_jobs, mailbo
 def test_locked_cells_show_the_limit_and_how_to_reach_the_service(client, planning):
     aps = activity("APS Soir")
     day = upcoming_day(aps, days_ahead=3)
-    aps.deadline_days = 30
+    make_late(aps, day)
     db.session.commit()
     login(client, *planning.PARENT)
     html = page(client, f"/activites?vue=jour&date={day.isoformat()}")
@@ -139,7 +141,8 @@ def test_staff_change_a_deadline_and_the_planning_follows(client, other_client, 
     form = page(other_client, f"/admin/activites/{aps.id}")
     response = other_client.post(f"/admin/activites/{aps.id}", data={
         "csrf_token": csrf_from(form), "name": "APS Soir", "start_time": "16:00",
-        "end_time": "18:00", "weekdays": ["1", "2", "4", "5"], "deadline_days": "30",
+        "end_time": "18:00", "weekdays": ["1", "2", "4", "5"],
+        "deadline_days": str((day - today()).days + 1),
         "deadline_time": "18:00", "capacity": "40", "position": "2", "active": "y"})
     assert response.status_code == 302
     assert "Non modifiable : la date limite était le" in page(client, url)
@@ -367,7 +370,7 @@ def test_enrollments_are_set_by_staff(client, planning):
 
     login(client, *planning.AGENT)
     family = db.session.scalar(select(Family).where(Family.name == "BERNARD"))
-    year = school_year_of(date.today())
+    year = school_year_of(today())
     form = page(client, f"/admin/familles/{family.id}/inscriptions?annee={year}")
     jules = child("Jules")
     response = client.post(f"/admin/familles/{family.id}/inscriptions", data={

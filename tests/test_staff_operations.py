@@ -22,9 +22,11 @@ from tests.helpers import (
     csrf_from,
     link_in,
     login,
+    make_late,
     page,
     submit,
     text_of,
+    today,
     upcoming_day,
 )
 
@@ -151,7 +153,7 @@ def test_emergency_late_reservation_is_accepted_with_emails_and_audit(
         agent_client, planning, run_jobs, mailbox):
     aps = activity("APS Soir")
     day = upcoming_day(aps, days_ahead=1)
-    aps.deadline_days = 30
+    make_late(aps, day)
     db.session.commit()
     family = child("Hugo").family
     url = f"/admin/familles/{family.id}/urgence"
@@ -286,7 +288,10 @@ def test_admin_invites_an_agent_and_can_switch_the_account_off(client, other_cli
 def test_dashboard_shows_occupancy_and_the_day(agent_client, canteen_day):
     html = page(agent_client, "/admin/")
     assert "Fréquentation des 4 prochaines semaines" in html
-    assert "<svg" in html and "Restauration scolaire" in html
+    if canteen_day < today() + timedelta(weeks=4):
+        assert "<svg" in html and "Restauration scolaire" in html
+    else:  # the next four weeks are school holidays
+        assert "Aucune activité ne fonctionne ces semaines-ci." in html
     assert "demandes aujourd'hui" in html
 
 
@@ -321,3 +326,16 @@ def test_meal_counts_split_by_diet(agent_client, planning, canteen_day):
     assert row.total == 3
     html = page(agent_client, f"/admin/repas?depuis={canteen_day.isoformat()}&jours=1")
     assert "PAI / panier repas" in html and "Sans porc" in html
+
+
+def test_dashboard_warns_when_school_holidays_are_not_known(agent_client):
+    from models import Enrollment
+    from models.calendar import school_holidays_known_until, school_year_of
+
+    beyond = school_year_of(school_holidays_known_until()) + 1  # its holidays are unknown
+    db.session.add(Enrollment(child_id=child("Léa").id, activity_id=activity("APS Soir").id,
+                              school_year=beyond))
+    db.session.commit()
+    html = page(agent_client, "/admin/")
+    assert "Les dates des vacances scolaires ne sont connues que jusqu'au" in html
+    assert f"Pour {beyond}-{beyond + 1}, le planning compte les jours de vacances" in html

@@ -7,7 +7,12 @@ from sqlalchemy import func, select
 
 from blueprints import current_town, render_page
 from extensions import db
-from models import Family, Request, User
+from models import Enrollment, Family, Request, User
+from models.calendar import (
+    school_holidays_known_until,
+    school_year_label,
+    school_years_without_holiday_data,
+)
 from models.clock import paris_to_utc, to_paris, utcnow
 from models.occupancy import occupancy
 from models.requests import RECEIVED
@@ -44,7 +49,11 @@ def index():
     loads = occupancy(today, today + timedelta(weeks=DASHBOARD_WEEKS) - timedelta(days=1),
                       current_town().holiday_zone)
     return render_page("admin/index.html", counts=counts, todo=todo, loads=loads, today=today,
-                       weeks=DASHBOARD_WEEKS)
+                       weeks=DASHBOARD_WEEKS,
+                       unknown_holidays=[school_year_label(year) for year in
+                                         school_years_without_holiday_data(
+                                             Enrollment.planned_school_years(today))],
+                       holidays_known_until=school_holidays_known_until())
 
 
 # The modules below register their routes on bp.

@@ -1,11 +1,12 @@
 """On a phone: fill the long-period form, watch the preview follow, send, and see the
 planning cells wait then settle."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import fill_login
+from tests.helpers import activity, school_weeks_ahead
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +19,7 @@ def test_long_period_on_a_phone(phone, planning, rq_worker):
     preview = phone.locator("#period-preview")
     expect(preview).to_contain_text("jours seront demandés")
 
-    monday = date.today() - timedelta(days=date.today().weekday()) + timedelta(weeks=3)
+    monday = school_weeks_ahead(activity("APS Soir"), 3)  # a school week, on any day
     phone.get_by_label("Hugo").uncheck()
     for other in ("APS Matin", "Restauration scolaire", "Mercredi JOURNÉE"):
         phone.get_by_label(other).uncheck()
