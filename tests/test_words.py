@@ -12,7 +12,6 @@ from sqlalchemy import delete, select
 from extensions import db
 from models import Booking, News, Request, Town, User
 from models.calendar import first_school_day
-from models.clock import to_paris, utcnow
 from tests.helpers import (
     activity,
     body,
@@ -23,6 +22,7 @@ from tests.helpers import (
     page,
     submit,
     text_of,
+    today,
     upcoming_day,
 )
 
@@ -36,10 +36,6 @@ def words_of(html):
 
 def in_english(client):
     return submit(client, "/", {"lang": "en", "next": "/"}, post_url="/langue")
-
-
-def today():
-    return to_paris(utcnow()).date()
 
 
 def reserved(who, what, day):
@@ -210,14 +206,15 @@ def test_greetings_use_the_family_files_spelling(client, other_client, demo, run
 
 
 def test_english_short_dates_put_the_day_first(client, planning):
+    day = today() - timedelta(days=20)
     db.session.add(News(title="Fête de l'école", body="Venez nombreux.", published=True,
-                        publish_on=date(2025, 11, 28)))
+                        publish_on=day))
     db.session.commit()
     login(client, *planning.PARENT)
-    assert "28/11/2025" in page(client, "/")
+    assert f"{day:%d/%m/%Y}" in page(client, "/")
     in_english(client)
     html = page(client, "/")
-    assert "28/11/2025" in html and "11/28/25" not in html
+    assert f"{day:%d/%m/%Y}" in html and f"{day.month}/{day.day}/{day:%y}" not in html
 
 
 # Switching views keeps the day shown
