@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from babel import dates
 from flask import abort, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -136,12 +136,13 @@ def short_day(day):
     return _format_day(day, _("EEE d/M"), str(get_locale()))
 
 
-def period_in_words(first, last):
+def period_in_words(first, last, short=False):
     """'le jeudi 3 décembre' for one day, else 'du jeudi 3 décembre au vendredi 4
-    décembre'."""
+    décembre'; short: 'le 03/12/2026', 'du 03/12/2026 au 04/12/2026'."""
+    words = (lambda day: format_date(day, "short")) if short else day_in_words
     if first == last:
-        return _("le %(day)s", day=day_in_words(first))
-    return _("du %(first)s au %(last)s", first=day_in_words(first), last=day_in_words(last))
+        return _("le %(day)s", day=words(first))
+    return _("du %(first)s au %(last)s", first=words(first), last=words(last))
 
 
 def request_phrase(kind, request):

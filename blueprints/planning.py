@@ -31,10 +31,8 @@ VIEWS = {
     "jour": _l("Jour"), "liste": _l("Liste"),
 }
 DEFAULT_VIEW = "semaine"
-REQUESTS_PER_PAGE = 20
-
-
 WEEK_VIEWS = ("semaine", "semaine5")
+REQUESTS_PER_PAGE = 20
 
 
 @dataclass

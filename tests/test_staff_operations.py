@@ -2,6 +2,7 @@
 staff accounts, dashboard."""
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -292,7 +293,8 @@ def test_dashboard_shows_occupancy_and_the_day(agent_client, canteen_day):
         assert "<svg" in html and "Restauration scolaire" in html
     else:  # the next four weeks are school holidays
         assert "Aucune activité ne fonctionne ces semaines-ci." in html
-    assert "demandes aujourd'hui" in html
+    assert re.search(r'stat__value">\d+</span> <span class="stat__label">demandes? aujourd\'hui',
+                     html)
 
 
 def test_roll_call_shows_the_family_file_flags_and_logs_the_health_read(agent_client,

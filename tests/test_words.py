@@ -155,6 +155,18 @@ def test_a_closure_of_several_days_is_said_du_au(client, planning):
     assert f"Du {day_words(first)} au {day_words(last)} · Restauration scolaire" in html
 
 
+def test_news_shown_for_one_day_say_le_that_day(agent_client, planning):
+    day = today() + timedelta(days=5)
+    db.session.add_all([
+        News(title="Un jour", body="…", published=True, publish_on=day, publish_until=day),
+        News(title="Deux jours", body="…", published=True, publish_on=day,
+             publish_until=day + timedelta(days=1))])
+    db.session.commit()
+    html = words_of(page(agent_client, "/admin/actualites"))
+    assert f"le {day:%d/%m/%Y}" in html and f"du {day:%d/%m/%Y} au {day:%d/%m/%Y}" not in html
+    assert f"du {day:%d/%m/%Y} au {day + timedelta(days=1):%d/%m/%Y}" in html
+
+
 # Day headings: « Mardi 8 décembre », never « Mardi 8 Décembre »
 
 
