@@ -249,7 +249,9 @@ def follow(client, html, label):
 
 
 def month_title(day):
-    return format_date(day, "LLLL y", locale="fr")
+    """'Décembre 2026', as the planning's title says it."""
+    words = format_date(day, "LLLL y", locale="fr")
+    return words[0].upper() + words[1:]
 
 
 def test_from_a_week_across_two_months_the_month_is_that_of_the_day_shown(client, planning):
