@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from babel import dates
 from flask import abort, current_app, g, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -136,6 +136,43 @@ def short_day(day):
     return _format_day(day, _("EEE d/M"), str(get_locale()))
 
 
+def period_in_words(first, last, short=False):
+    """'le jeudi 3 décembre' for one day, else 'du jeudi 3 décembre au vendredi 4
+    décembre'; short: 'le 03/12/2026', 'du 03/12/2026 au 04/12/2026'."""
+    words = (lambda day: format_date(day, "short")) if short else day_in_words
+    if first == last:
+        return _("le %(day)s", day=words(first))
+    return _("du %(first)s au %(last)s", first=words(first), last=words(last))
+
+
+def request_phrase(kind, request):
+    """A request in a sentence: kind is "title" (Mes demandes), "received" (the receipt)
+    or "decided" (the decision email); one whole phrase per action (see words.py)."""
+    phrase = planning_words()["requests"][kind][request.action]
+    return phrase % {"when": moment_in_words(request.submitted_at)}
+
+
+def upper_first(text):
+    """'Mardi 8 décembre': only the first letter (Jinja's capitalize lowers the rest,
+    CSS capitalize raises every word)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+def formal_name(user):
+    """How an email greets a person: civility and names as the family file spells
+    them. Each language orders them (English drops the French civility)."""
+    civility, first_name, last_name = user.names_on_file
+    return " ".join(_("%(civility)s %(first_name)s %(last_name)s", civility=civility,
+                      first_name=first_name, last_name=last_name).split())
+
+
+# Flask-Babel's "short" and "long" dates follow the locale: in English "11/28/26" and
+# "November 28, 2026". Day first in every language of ours (French is already so).
+DATE_FORMATS = {"date.short": "dd/MM/y", "datetime.short": "dd/MM/y HH:mm",
+                "date.long": "d MMMM y"}
+
+
 def init_app(app):
     for status in ERRORS:
         app.register_error_handler(status, _error_handler(status))
@@ -144,7 +181,10 @@ def init_app(app):
 
     app.jinja_env.filters.update(day_in_words=day_in_words, moment_in_words=moment_in_words,
                                  short_day=short_day, markdown=render_markdown,
-                                 filesize=file_size)
+                                 filesize=file_size, upper_first=upper_first,
+                                 formal_name=formal_name)
+    app.jinja_env.globals.update(period_in_words=period_in_words, request_phrase=request_phrase)
+    app.extensions["babel"].instance.date_formats.update(DATE_FORMATS)
     app.jinja_env.globals["planning_words"] = planning_words
 
     @app.context_processor

@@ -18,6 +18,7 @@ from blueprints.words import planning_words
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, Child, Request
+from models.calendar import calendar_window, first_school_day
 from models.clock import to_paris, utcnow
 from models.grid import family_planning, single_cell
 from models.planning import ACTION_FOR_STATE
@@ -32,6 +33,7 @@ VIEWS = {
     "jour": _l("Jour"), "liste": _l("Liste"),
 }
 DEFAULT_VIEW = "semaine"
+WEEK_VIEWS = ("semaine", "semaine5")
 REQUESTS_PER_PAGE = 20
 
 
@@ -40,7 +42,8 @@ class Period:
     view: str
     first: date
     last: date
-    previous: date
+    focus: date  # the day the person is looking at: switching views keeps it
+    previous: date  # where ‹ and › land
     next: date
 
     @property
@@ -59,22 +62,56 @@ class Period:
         return self.first.weekday() if self.view == "mois" else 0
 
 
-def period_for(view, day):
+def _bounds(view, day):
+    """The first and last days a view shows around day."""
     if view == "jour":
-        return Period(view, day, day, day - timedelta(days=1), day + timedelta(days=1))
-    if view in ("semaine", "semaine5"):
+        return day, day
+    if view in WEEK_VIEWS:
         monday = day - timedelta(days=day.weekday())
-        last = monday + timedelta(days=4 if view == "semaine5" else 6)
-        return Period(view, monday, last, monday - timedelta(weeks=1),
-                      monday + timedelta(weeks=1))
+        return monday, monday + timedelta(days=4 if view == "semaine5" else 6)
     first = day.replace(day=1)
-    last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
-    previous = (first - timedelta(days=1)).replace(day=1)
-    return Period(view, first, last, previous, last + timedelta(days=1))
+    return first, first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
+
+
+def _landing(view, day, zone):
+    """Where ‹ or › lands: the day itself in the day view, else the first school day of
+    the period around day. Landing on the 1st of January instead would make the switch
+    to a week show the last days of December."""
+    return day if view == "jour" else first_school_day(*_bounds(view, day), zone)
+
+
+def period_for(view, day, zone):
+    first, last = _bounds(view, day)
+    after = first + timedelta(weeks=1) if view in WEEK_VIEWS else last + timedelta(days=1)
+    return Period(view, first, last, focus=day,
+                  previous=_landing(view, first - timedelta(days=1), zone),
+                  next=_landing(view, after, zone))
 
 
 def today():
     return to_paris(utcnow()).date()
+
+
+# The page's `date` and a cell's `jour`, in the query string or the form.
+DAY_ARGUMENTS = ("date", "jour")
+
+
+@bp.before_request
+def refuse_days_off_calendar():
+    """A day years away (0001-01-01, 9999-12-31) is refused on every planning route,
+    before date arithmetic overflows; a day that is not a date is left to the view."""
+    first, last = calendar_window(today())
+    for name in DAY_ARGUMENTS:
+        try:
+            day = date.fromisoformat(request.values.get(name) or "")
+        except ValueError:
+            continue
+        if not first <= day <= last:
+            return render_alert(_("Date hors du calendrier : le planning couvre les jours "
+                                  "du %(first)s au %(last)s.",
+                                  first=format_date(first, "long"),
+                                  last=format_date(last, "long")), status=400)
+    return None
 
 
 def _family():
@@ -100,10 +137,10 @@ def index():
             day = date.fromisoformat(request.args["date"])
         except ValueError:
             bad_date = True
-    period = period_for(view, day)
+    zone = current_town().holiday_zone
+    period = period_for(view, day, zone)
     family = _family()
-    plan = family_planning(family.children, period.first, period.last,
-                           current_town().holiday_zone)
+    plan = family_planning(family.children, period.first, period.last, zone)
     any_locked = any(cell.locked and cell.day >= today() for d in plan for cell in d.cells)
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
                        period=period, views=VIEWS, today=today(), bad_date=bad_date,

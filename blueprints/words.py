@@ -20,6 +20,18 @@ STATES = {
 }
 VERBS = {RESERVE: _l("Réserver"), ABSENCE: _l("Signaler une absence")}
 NOUNS = {RESERVE: _l("réservation"), ABSENCE: _l("absence")}
+# Whole phrases for each action, never a noun glued into a sentence: French elides
+# ("demande d'absence") and other languages order words their own way.
+REQUEST_PHRASES = {
+    "title": {RESERVE: _l("Demande de réservation du %(when)s"),
+              ABSENCE: _l("Demande d'absence du %(when)s")},
+    "received": {RESERVE: _l("Nous avons bien reçu votre demande de réservation, envoyée le "
+                             "%(when)s :"),
+                 ABSENCE: _l("Nous avons bien reçu votre demande d'absence, envoyée le "
+                             "%(when)s :")},
+    "decided": {RESERVE: _l("Votre demande de réservation envoyée le %(when)s a été traitée :"),
+                ABSENCE: _l("Votre demande d'absence envoyée le %(when)s a été traitée :")},
+}
 
 
 def planning_words():
@@ -28,6 +40,8 @@ def planning_words():
     if words is None:
         words = {"states": {k: str(v) for k, v in STATES.items()},
                  "verbs": {k: str(v) for k, v in VERBS.items()},
-                 "nouns": {k: str(v) for k, v in NOUNS.items()}}
+                 "nouns": {k: str(v) for k, v in NOUNS.items()},
+                 "requests": {kind: {k: str(v) for k, v in phrases.items()}
+                              for kind, phrases in REQUEST_PHRASES.items()}}
         setattr(g, key, words)
     return words

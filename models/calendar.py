@@ -97,3 +97,27 @@ def days_between(first, last):
     while current <= last:
         yield current
         current += timedelta(days=1)
+
+
+def is_school_day(day, zone):
+    """A day children are at school: a working day outside the zone's school holidays."""
+    return is_working_day(day) and not is_school_holiday(day, zone)
+
+
+def first_school_day(first, last, zone):
+    """The first school day from first to last; in a range without one (summer, a
+    holiday week) its first working day, else first itself."""
+    days = list(days_between(first, last))
+    return (next((d for d in days if is_school_day(d, zone)), None)
+            or next((d for d in days if is_working_day(d)), first))
+
+
+# The planning shows this many years either side of today: a date further off is a
+# typing error, and date arithmetic near year 1 or 9999 overflows.
+CALENDAR_YEARS = 5
+
+
+def calendar_window(today):
+    """The first and last days the planning accepts."""
+    return (today.replace(year=today.year - CALENDAR_YEARS, month=1, day=1),
+            today.replace(year=today.year + CALENDAR_YEARS, month=12, day=31))

@@ -85,9 +85,20 @@ class User(UserMixin, db.Model):
         return self.guardian.family if self.guardian else None
 
     @property
+    def names_on_file(self):
+        """(civility, first name, last name) as the family file spells them: a parent
+        may have registered as "sophie bernard", the service typed "Sophie Bernard".
+        A staff account, linked to no guardian, has its own."""
+        person = self.guardian or self
+        return person.civility or "", person.first_name, person.last_name
+
+    @property
+    def first_name_on_file(self):
+        return self.names_on_file[1]
+
+    @property
     def display_name(self):
-        parts = [self.civility or "", self.first_name, self.last_name]
-        return " ".join(p for p in parts if p)
+        return " ".join(p for p in self.names_on_file if p)
 
     def is_abandoned_registration(self, now):
         """Never confirmed and its confirmation link has expired: the guardian is free again."""

@@ -127,7 +127,7 @@ def test_late_status_after_the_due_date(client, other_client, invoiced):
     html = parent_page(other_client, invoiced)
     assert "En retard" in html
     login(client, *invoiced.AGENT)
-    assert "1</span> <span class=\"stat__label\">factures en retard" in page(client, "/admin/")
+    assert "1</span> <span class=\"stat__label\">facture en retard" in page(client, "/admin/")
     listed = page(client, "/admin/factures?statut=late")
     assert martin.number in listed and invoice_of("BERNARD").number not in listed
 
@@ -151,7 +151,7 @@ def test_sepa_file_for_families_with_a_mandate(client, invoiced):
                       {"collection_on": collection.isoformat(), "month": ""})
     assert response.status_code == 302
     html = page(client, "/admin/prelevements")
-    assert "Fichier de prélèvement créé : 1 facture(s)." in html
+    assert "Fichier de prélèvement créé : 1 facture." in html
     link = re.search(r'href="(/admin/prelevements/\d+\.xml)"', html)[1]
     download = client.get(link)
     assert download.headers["Cache-Control"] == "no-store"

@@ -29,3 +29,19 @@ def test_every_ui_string_has_an_english_translation():
                   for m in catalogue if m.id and is_translated(m)}
     missing = sorted(source_strings() - translated)
     assert not missing, "run `make messages` and translate:\n" + "\n".join(missing)
+
+
+
+def catalogue_of(locale):
+    with (ROOT / f"translations/{locale}/LC_MESSAGES/messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def test_every_plural_has_its_french_forms():
+    """French needs no translation but its plurals: without them gettext says "0 jours"."""
+    french = catalogue_of("fr")
+    forms = {m.id[0]: tuple(m.string[:2]) for m in french if m.id and m.pluralizable}
+    missing = sorted(m.id[0] for m in catalogue_of("en")
+                     if m.id and m.pluralizable and forms.get(m.id[0]) != tuple(m.id))
+    assert not missing, "run `make messages`: no French plural forms for\n" + "\n".join(missing)
+    assert french.plural_expr.startswith("(n == 0 || n == 1)")  # 0 and 1 are singular

@@ -23,7 +23,8 @@ bp.before_request(staff_required)
 
 DASHBOARD_WEEKS = 4
 
-# Areas add (label, count function, endpoint): the "to do" figures of the dashboard.
+# Areas add (label, count function, endpoint): the "to do" figures of the dashboard;
+# label(n) names what is counted, singular or plural as n calls for.
 DASHBOARD_COUNTERS = []
 
 

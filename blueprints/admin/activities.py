@@ -4,6 +4,7 @@ from datetime import date, time, timedelta
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -137,8 +138,10 @@ def closures():
         _tell_families(closure, released)
         AuditEvent.record(current_user, "closure.created", closure, released=len(released))
         db.session.commit()
-        flash(_("Fermeture enregistrée : %(count)s réservation(s) libérée(s), les familles "
-                "concernées sont prévenues par email.", count=len(released)), "success")
+        flash(ngettext("Fermeture enregistrée : %(num)s réservation libérée, les familles "
+                       "concernées sont prévenues par email.",
+                       "Fermeture enregistrée : %(num)s réservations libérées, les familles "
+                       "concernées sont prévenues par email.", len(released)), "success")
         return redirect(url_for("admin.closures"))
     upcoming = db.session.scalars(select(Closure).where(Closure.last_day >= date.today())
                                   .order_by(Closure.first_day)).all()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sepaxml.validation import ValidationError as SepaValidationError
@@ -52,8 +53,8 @@ from security import is_htmx, no_store
 
 PAGE_SIZE = 50
 
-DASHBOARD_COUNTERS.append((_l("factures en retard"), lambda: Invoice.overdue_count(today()),
-                           "admin.invoices"))
+DASHBOARD_COUNTERS.append((lambda n: ngettext("facture en retard", "factures en retard", n),
+                           lambda: Invoice.overdue_count(today()), "admin.invoices"))
 
 
 def last_month():
@@ -384,8 +385,10 @@ def direct_debits():
                               total=str(batch.total),
                               collection_on=batch.collection_on.isoformat())
             db.session.commit()
-            flash(_("Fichier de prélèvement créé : %(count)s facture(s). Téléchargez-le et "
-                    "déposez-le sur le site de la banque.", count=batch.count), "success")
+            flash(ngettext("Fichier de prélèvement créé : %(num)s facture. Téléchargez-le et "
+                           "déposez-le sur le site de la banque.",
+                           "Fichier de prélèvement créé : %(num)s factures. Téléchargez-le et "
+                           "déposez-le sur le site de la banque.", batch.count), "success")
         return redirect(url_for("admin.direct_debits"))
     to_collect = candidates()
     batches = db.session.scalars(select(DirectDebitBatch).order_by(DirectDebitBatch.id.desc())

@@ -6,6 +6,7 @@ asked is told by email (outbox + job) and sees the answer on their pages.
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -25,7 +26,7 @@ SUBJECTS = {
 
 
 DASHBOARD_COUNTERS.append((
-    _l("modifications à valider"),
+    lambda n: ngettext("modification à valider", "modifications à valider", n),
     lambda: db.session.scalar(select(func.count(ChangeRequest.id))
                               .where(ChangeRequest.status == PENDING)),
     "admin.changes"))

@@ -2,6 +2,7 @@
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
@@ -33,8 +34,8 @@ class ReviewForm(FlaskForm):
             raise ValidationError(_l("Indiquez le motif du refus : la famille le recevra."))
 
 
-DASHBOARD_COUNTERS.append((_l("documents à examiner"), Document.count_waiting,
-                           "admin.documents"))
+DASHBOARD_COUNTERS.append((lambda n: ngettext("document à examiner", "documents à examiner", n),
+                           Document.count_waiting, "admin.documents"))
 
 
 @bp.get("/documents")

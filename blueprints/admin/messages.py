@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints import form_status, render_page
@@ -14,7 +15,8 @@ from models import AuditEvent, ContactThread
 THREADS_PER_PAGE = 50
 
 
-DASHBOARD_COUNTERS.append((_l("messages en attente de réponse"),
+DASHBOARD_COUNTERS.append((lambda n: ngettext("message en attente de réponse",
+                                               "messages en attente de réponse", n),
                            ContactThread.count_awaiting, "admin.messages"))
 
 

@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from models import Town
+from models.calendar import first_school_day
 from tests.e2e.conftest import fill_login
 from tests.helpers import activity, child, upcoming_day
 
@@ -28,7 +30,8 @@ def test_tap_a_cell_on_a_phone(phone, demo, planning_day, rq_worker):
     phone.get_by_role("link", name="Période suivante").click()
     expect(phone.locator("#planning-title")).not_to_have_text(first_title)
     monday = planning_day - timedelta(days=planning_day.weekday())
-    expect(phone).to_have_url(re.compile(rf"date={monday.isoformat()}"))
+    landing = first_school_day(monday, monday + timedelta(days=6), Town.current().holiday_zone)
+    expect(phone).to_have_url(re.compile(rf"date={landing.isoformat()}"))
 
     cell = phone.locator(f"#cell-{child('Léa').id}-{activity('APS Soir').id}-"
                          f"{planning_day:%Y%m%d}")

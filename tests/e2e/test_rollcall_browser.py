@@ -17,7 +17,7 @@ def test_roll_call_on_a_tablet(tablet, planning):
     fill_login(tablet, *planning.AGENT)
     tablet.goto(f"/admin/pointage?jour={day.isoformat()}&activite={canteen.id}")
     tablet.evaluate("window.samePage = true")
-    expect(tablet.get_by_text("2 attendus · 0 présents · 0 absents · 2 à pointer")).to_be_visible()
+    expect(tablet.get_by_text("2 attendus · 0 présent · 0 absent · 2 à pointer")).to_be_visible()
 
     lea = tablet.locator(f"#rollcall-{child('Léa').id}")
     lea.get_by_role("button", name="Présent").click()
@@ -33,4 +33,4 @@ def test_roll_call_on_a_tablet(tablet, planning):
     assert tablet.evaluate("window.samePage") is True
 
     tablet.reload()
-    expect(tablet.get_by_text("2 attendus · 1 présents · 1 absents · 0 à pointer")).to_be_visible()
+    expect(tablet.get_by_text("2 attendus · 1 présent · 1 absent · 0 à pointer")).to_be_visible()
