@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from extensions import db
-from models import Activity, Child, Enrollment, Family, Town, User
+from models import Activity, Booking, Child, Enrollment, Family, Town, User
 from models.calendar import school_year_of
 from models.clock import paris_today, utcnow
-from models.planning import PlanningCalendar
+from models.planning import ACTION_FOR_STATE, PlanningCalendar
 
 
 def text_of(message):
@@ -121,6 +121,29 @@ def make_late(an_activity, day):
     loaded, then the deadline passed)."""
     an_activity.deadline_days = (day - today()).days + 1
     an_activity.deadline_working_days = False
+
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def booking_state(who, what, day):
+    return db.session.scalar(select(Booking.state).where(
+        Booking.child_id == child(who).id, Booking.activity_id == activity(what).id,
+        Booking.day == day))
+
+
+def shown(state="none"):
+    """What a cell's button sends besides the cell: its action and the state shown."""
+    return {"action": ACTION_FOR_STATE[state], "etat": state}
+
+
+def tap(client, who, what, day, headers=HTMX, state=None):
+    """Press the cell's button as the page shows it now (or as it showed `state`)."""
+    token = csrf_from(page(client, "/activites"))
+    state = state or booking_state(who, what, day) or "none"
+    return client.post("/activites/case", headers=dict(headers, **{"X-CSRFToken": token}),
+                       data=dict(shown(state), enfant=child(who).id,
+                                 activite=activity(what).id, jour=day.isoformat()))
 
 
 OTHER_PARENT = ("sophie.bernard@example.net", "une autre phrase assez longue")

@@ -13,16 +13,18 @@ from jobs.requests import process_request
 from jobs.sweep import sweep
 from models import Booking, Enrollment, Request, RequestLine
 from models.calendar import school_year_of
-from models.planning import ACTION_FOR_STATE
 from tests.helpers import (
     activity,
     at_once,
     body,
+    booking_state,
     child,
     csrf_from,
     login,
     make_late,
     page,
+    shown,
+    tap,
     text_of,
     today,
     upcoming_day,
@@ -31,30 +33,10 @@ from tests.helpers import (
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
 
-def shown(state="none"):
-    """What a cell's button sends besides the cell: its action and the state shown."""
-    return {"action": ACTION_FOR_STATE[state], "etat": state}
-
-
-def tap(client, who, what, day, headers=HTMX, state=None):
-    """Press the cell's button as the page shows it now (or as it showed `state`)."""
-    token = csrf_from(page(client, "/activites"))
-    state = state or booking_state(who, what, day) or "none"
-    return client.post("/activites/case", headers=dict(headers, **{"X-CSRFToken": token}),
-                       data=dict(shown(state), enfant=child(who).id,
-                                 activite=activity(what).id, jour=day.isoformat()))
-
-
 def cell_html(client, who, what, day):
     return body(client.get(f"/activites/case?enfant={child(who).id}"
                            f"&activite={activity(what).id}&jour={day.isoformat()}",
                            headers=HTMX))
-
-
-def booking_state(who, what, day):
-    return db.session.scalar(select(Booking.state).where(
-        Booking.child_id == child(who).id, Booking.activity_id == activity(what).id,
-        Booking.day == day))
 
 
 def count(model):

@@ -21,6 +21,7 @@ from tests.helpers import (
     login,
     page,
     submit,
+    tap,
     text_of,
     today,
     upcoming_day,
@@ -44,13 +45,6 @@ def reserved(who, what, day):
     booking.state = "reserved"
     db.session.add(booking)
     db.session.commit()
-
-
-def tap(client, who, what, day):
-    token = csrf_from(page(client, "/activites"))
-    return client.post("/activites/case", headers=dict(HTMX, **{"X-CSRFToken": token}),
-                       data={"enfant": child(who).id, "activite": activity(what).id,
-                             "jour": day.isoformat()})
 
 
 # « demande de absence »
