@@ -4,6 +4,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -50,6 +51,8 @@ class FamilyForm(GuardianForm):
     address_line = StringField(_l("Adresse"), validators=[Optional(), Length(max=200)])
     postal_code = StringField(_l("Code postal"), validators=[Optional(), Length(max=10)])
     city = StringField(_l("Commune"), validators=[Optional(), Length(max=120)])
+    # Ticked after the warning that a family with a guardian of that name exists.
+    confirm_duplicate = BooleanField(_l("Ce n'est pas la même famille : créer le dossier"))
 
 
 class ChildForm(FlaskForm):
@@ -63,6 +66,8 @@ class ChildForm(FlaskForm):
     school = StringField(_l("École"), validators=[Optional(), Length(max=120)])
     class_name = StringField(_l("Classe"), validators=[Optional(), Length(max=40)],
                              description=_l("Par exemple CP, CE2, MS."))
+    # Ticked after the warning that another family has a child of that name and birth date.
+    confirm_duplicate = BooleanField(_l("Ce n'est pas le même enfant : l'ajouter"))
 
 
 class ConfirmForm(FlaskForm):
