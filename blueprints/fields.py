@@ -1,11 +1,15 @@
 """Form fields several areas share."""
 import re
+from datetime import date
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, SelectChoice, SelectMultipleField
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+from models.clock import to_paris, utcnow
 
 WEEKDAY_CHOICES = [SelectChoice(str(number), label) for number, label in enumerate(
     [_l("Lundi"), _l("Mardi"), _l("Mercredi"), _l("Jeudi"), _l("Vendredi"), _l("Samedi"),
@@ -30,6 +34,38 @@ class DayField(DateField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError(str(self.invalid)) from error
+
+
+# -- Birth dates ---------------------------------------------------------------------------
+
+# The service looks after children and young people: someone born more than this long
+# ago is not a child of the file (year 0001 or 1800 is a slip of the keyboard).
+CHILD_MAX_AGE = relativedelta(years=25)
+GUARDIAN_BORN_FROM = date(1900, 1, 1)
+FUTURE_BIRTH = _l("La date de naissance ne peut pas être dans le futur.")
+
+
+def _paris_today():
+    return to_paris(utcnow()).date()
+
+
+def child_birth_date(_form, field):
+    """A child's birth date: not in the future, at most 25 years ago."""
+    today = _paris_today()
+    if field.data and field.data > today:
+        raise ValidationError(FUTURE_BIRTH)
+    if field.data and field.data < today - CHILD_MAX_AGE:
+        raise ValidationError(_l("Vérifiez l'année : un enfant inscrit au service a moins de "
+                                 "25 ans."))
+
+
+def guardian_birth_date(_form, field):
+    """A guardian's birth date: not in the future, not before 1900."""
+    if field.data and field.data > _paris_today():
+        raise ValidationError(FUTURE_BIRTH)
+    if field.data and field.data < GUARDIAN_BORN_FROM:
+        raise ValidationError(_l("Vérifiez l'année : la date de naissance ne peut pas être "
+                                 "avant 1900."))
 
 
 # -- Decimals and amounts as people type them in French -----------------------------------

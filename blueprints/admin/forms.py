@@ -1,5 +1,4 @@
 """Forms of the staff area."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,16 +21,10 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
 from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
-from blueprints.fields import DayField
-
-
-def not_in_future(_form, field):
-    if field.data and field.data > date.today():
-        raise ValidationError(_l("La date de naissance ne peut pas être dans le futur."))
+from blueprints.fields import DayField, child_birth_date
 
 
 class GuardianForm(FlaskForm):
@@ -60,7 +53,7 @@ class ChildForm(FlaskForm):
     last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=80)])
     birth_date = DayField(_l("Date de naissance"),
                            validators=[DataRequired(_l("Saisissez une date valide.")),
-                                       not_in_future])
+                                       child_birth_date])
     sex = SelectField(_l("Sexe"), choices=[SelectChoice("F", _l("Fille")),
                                            SelectChoice("M", _l("Garçon"))])
     school = StringField(_l("École"), validators=[Optional(), Length(max=120)])
