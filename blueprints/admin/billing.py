@@ -428,8 +428,7 @@ def direct_debits():
 @bp.get("/prelevements/<int:batch_id>.xml")
 def direct_debit_file(batch_id):
     batch = db.session.get(DirectDebitBatch, batch_id) or abort(404)
-    AuditEvent.record(current_user, "direct_debit.downloaded", batch)
-    db.session.commit()
+    AuditEvent.record_shown(current_user, "direct_debit.downloaded", [(batch, None)])
     return batch.xml.encode(), 200, {
         "Content-Type": "application/xml; charset=utf-8",
         "Content-Disposition": f'attachment; filename="prelevement-{batch.id}.xml"',
