@@ -60,8 +60,10 @@ def test_withdrawing_a_child_releases_its_bookings_and_tells_the_family(
             [c.id for c in martin.children], [year]):
         if (child_id, activity_id) != (child("Léa").id, canteen.id):
             keep.setdefault(f"child-{child_id}", []).append(str(activity_id))
+    form = page(client, url)
+    assert "les réservations de l'enfant à partir de demain sont annulées" in form
     response = client.post(f"/admin/familles/{martin.id}/inscriptions", data={
-        "csrf_token": csrf_from(page(client, url)), "annee": year, **keep})
+        "csrf_token": csrf_from(form), "annee": year, **keep})
     assert response.status_code == 302
     assert (f"{to_release} réservation(s) libérée(s), la famille est prévenue par email."
             in body(client.get(response.headers["Location"])))
