@@ -72,7 +72,10 @@ def _tune_sqlite(app):
     def writes_take_the_lock_first():
         # A request that changes something reads then writes: on SQLite its
         # transaction must hold the write lock from the start, or a write committed
-        # by another request in between makes it fail ("database is locked").
+        # by another request in between makes it fail ("database is locked"), whatever
+        # busy_timeout says. A GET that writes all the same (the audit log of what it
+        # showed, a link's one effect, the session's last visit) does it in a new
+        # transaction that takes the lock first: begin_write() (AuditEvent.record_shown).
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             db.session.connection(execution_options={"sqlite_immediate": True})
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.clock import utcnow
+from models.db_tools import begin_write
 
 
 class AuditEvent(db.Model):
@@ -35,6 +36,20 @@ class AuditEvent(db.Model):
         )
         db.session.add(event)
         return event
+
+    @classmethod
+    def record_shown(cls, actor, action, targets, **details):
+        """Log, from a page that only reads (a GET), that it showed `targets` (health
+        data, a family's file): [(target, family_id)]. Committed at once, in a
+        transaction of its own that takes the write lock first (begin_write): on SQLite,
+        upgrading the page's read transaction to write fails at once ("database is
+        locked") when another connection has written since the page began reading."""
+        if not targets:
+            return
+        begin_write()
+        for target, family_id in targets:
+            cls.record(actor, action, target, family_id=family_id, **details)
+        db.session.commit()
 
     @classmethod
     def purge(cls, before):

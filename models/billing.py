@@ -682,6 +682,24 @@ def apply_credit(family_ids):
     db.session.flush()
 
 
+# A payment beyond what the family owes by more than this is asked again before it is
+# recorded (the rest becomes credit): a typo ("5,00" read as 500) must not slip through.
+OVERPAYMENT_MARGIN = Decimal("1.00")
+
+
+def overpayment(family_id, amount):
+    """How much of a payment of `amount` would exceed what the family owes now (its
+    invoices left to pay, less its credit); ZERO when it does not."""
+    owed = max(account_of(family_id).balance, ZERO)
+    return max(money(amount) - owed, ZERO)
+
+
+def needs_confirmation(family_id, amount):
+    """The overpayment, when it is large enough to ask the agent again; else None."""
+    excess = overpayment(family_id, amount)
+    return excess if excess > OVERPAYMENT_MARGIN else None
+
+
 def record_payment(family, amount, method, received_on, by, invoice=None, reference="",
                    batch=None):
     """Record money received and allocate it; the caller holds the write lock."""

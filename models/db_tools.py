@@ -11,9 +11,12 @@ def dialect_name():
 def begin_write():
     """Start a transaction that will write, so what it reads cannot go stale.
 
-    SQLite takes its write lock at BEGIN IMMEDIATE (see app._tune_sqlite); PostgreSQL
-    needs nothing here, the callers lock rows with SELECT ... FOR UPDATE. Whatever the
-    current transaction holds is committed first.
+    SQLite takes its write lock at BEGIN IMMEDIATE (see app._tune_sqlite), waiting for
+    another writer up to busy_timeout; PostgreSQL needs nothing here, the callers lock
+    rows with SELECT ... FOR UPDATE. Whatever the current transaction holds is
+    committed first. Jobs call it, and so does any GET that writes: a read transaction
+    that starts writing fails at once on SQLite if another connection wrote since it
+    began reading (busy_timeout cannot help it).
     """
     db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})

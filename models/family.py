@@ -7,7 +7,7 @@ from hashlib import sha256
 
 from flask import current_app
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
 from models.clock import utcnow
@@ -109,6 +109,21 @@ class Family(db.Model):
                     for g in self.guardians)
         return None, "used" if taken or not free else "no_match"
 
+    @classmethod
+    def with_guardian_named(cls, first_name, last_name):
+        """Families with a guardian of that name (case, accents and hyphens aside): a new
+        file for them is likely a second one. Names are compared in Python (SQL cannot
+        fold accents); a town has a few thousand guardians and this runs on creation only."""
+        wanted = (fold_name(first_name), fold_name(last_name))
+        rows = db.session.execute(select(Guardian.family_id, Guardian.first_name,
+                                         Guardian.last_name)).all()
+        ids = sorted({family_id for family_id, first, last in rows
+                      if (fold_name(first), fold_name(last)) == wanted})
+        if not ids:
+            return []
+        return db.session.scalars(select(cls).where(cls.id.in_(ids)).options(
+            selectinload(cls.guardians), selectinload(cls.children)).order_by(cls.id)).all()
+
     def next_planning_colour(self):
         used = {child.planning_colour for child in self.children}
         free = [c for c in range(PLANNING_COLOURS) if c not in used]
@@ -188,3 +203,14 @@ class Child(db.Model):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name.upper()}"
+
+    @classmethod
+    def namesakes(cls, first_name, last_name, birth_date, other_than_family):
+        """Children of other families with this name and birth date: adding this child
+        again is likely a duplicate file."""
+        wanted = (fold_name(first_name), fold_name(last_name))
+        found = db.session.scalars(select(cls).where(
+            cls.birth_date == birth_date, cls.family_id != other_than_family)
+            .options(selectinload(cls.family))).all()
+        return [c for c in found if (fold_name(c.first_name), fold_name(c.last_name)) == wanted]
+

@@ -24,6 +24,7 @@ from extensions import db
 from models.calendar import (
     is_public_holiday,
     is_school_holiday,
+    school_year_bounds,
     school_year_of,
     working_days_before,
 )
@@ -123,18 +124,10 @@ class Closure(db.Model):
     def release_bookings(self):
         """Free the cells this closure cancels (reserved, or waiting for a decision);
         returns them. A pending request on them will be refused for the closure."""
-        query = select(Booking).where(Booking.day.between(self.first_day, self.last_day),
-                                      Booking.state.in_((RESERVED, *PENDING)))
+        query = select(Booking).where(Booking.day.between(self.first_day, self.last_day))
         if self.activity_id is not None:
             query = query.where(Booking.activity_id == self.activity_id)
-        released = db.session.scalars(query.options(
-            selectinload(Booking.child).selectinload(Child.family),
-            selectinload(Booking.activity))).all()
-        now = utcnow()
-        for booking in released:
-            booking.state = NONE
-            booking.updated_at = now
-        return released
+        return release_bookings(query)
 
     @classmethod
     def overlapping(cls, first_day, last_day):
@@ -171,6 +164,22 @@ class Enrollment(db.Model):
         later = db.session.scalars(select(cls.school_year).distinct().where(
             cls.school_year > year + 1)).all()
         return [year, year + 1, *later]
+
+    @classmethod
+    def withdraw(cls, child_id, activity_ids, school_year, today):
+        """Take the child off these activities for the school year. Its cells from
+        tomorrow on are released (returned): not expected, not counted for meals, not
+        billed. Today's are kept: the day is under way, its meals are ordered and the
+        roll call may be taken. A pending request on them will be refused (not enrolled)."""
+        if not activity_ids:
+            return []
+        db.session.execute(db.delete(cls).where(
+            cls.child_id == child_id, cls.school_year == school_year,
+            cls.activity_id.in_(activity_ids)))
+        first, last = school_year_bounds(school_year)
+        return release_bookings(select(Booking).where(
+            Booking.child_id == child_id, Booking.activity_id.in_(activity_ids),
+            Booking.day.between(max(first, today + timedelta(days=1)), last)))
 
 
 class Booking(db.Model):
@@ -219,6 +228,21 @@ class PlanningCalendar:
 
     def runs(self, activity, day):
         return self.why_not_running(activity, day) is None
+
+
+def release_bookings(query):
+    """Free the cells `query` (a select of Booking) finds reserved or waiting for a
+    decision, and return them with their child, family and activity loaded (to tell the
+    families). Closures and withdrawn enrollments release cells this one way."""
+    released = db.session.scalars(query.where(Booking.state.in_((RESERVED, *PENDING)))
+                                  .options(selectinload(Booking.child).selectinload(Child.family),
+                                           selectinload(Booking.activity))
+                                  .order_by(Booking.day, Booking.activity_id)).all()
+    now = utcnow()
+    for booking in released:
+        booking.state = NONE
+        booking.updated_at = now
+    return released
 
 
 def is_enrolled(enrollment_keys, child_id, activity_id, day):

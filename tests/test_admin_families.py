@@ -1,10 +1,11 @@
 """Staff create family files and hand over subscriber codes."""
 import re
+from datetime import date
 
 from sqlalchemy import select
 
 from extensions import db
-from models import AuditEvent, Family, User
+from models import AuditEvent, Child, Family, User
 from tests.helpers import body, login, page, submit
 from tests.test_registration import SOPHIE, register
 
@@ -19,8 +20,14 @@ def code_in(html):
     return found.group(1)
 
 
+def families_named(name):
+    return db.session.scalars(select(Family).where(Family.name == name)).all()
+
+
 def test_staff_creates_a_family_and_the_code_registers_a_parent(agent_client, other_client):
     response = submit(agent_client, "/admin/familles/nouvelle", NEW_FAMILY)
+    assert response.status_code == 302
+    response = agent_client.get(response.headers["Location"])
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     letter = body(response)
@@ -61,11 +68,67 @@ def test_a_new_code_replaces_the_old_one(agent_client, other_client, demo):
     family = db.session.scalar(select(Family).where(Family.name == "BERNARD"))
     response = submit(agent_client, f"/admin/familles/{family.id}", {},
                       post_url=f"/admin/familles/{family.id}/code")
-    new_code = code_in(body(response))
+    assert response.status_code == 302
+    new_code = code_in(page(agent_client, response.headers["Location"]))
     old = register(other_client, demo.UNUSED_CODE)
     assert old.status_code == 422 and "n'est pas reconnu" in body(old)
     assert register(other_client, new_code).status_code == 302
     assert User.by_email(SOPHIE["email"]).family.id == family.id
+
+
+def test_reloading_the_letter_creates_nothing_and_shows_the_code_no_more(agent_client):
+    """The letter was the answer to the POST: reloading it created a second family."""
+    response = submit(agent_client, "/admin/familles/nouvelle", NEW_FAMILY)
+    letter_url = response.headers["Location"]
+    [family] = families_named("DURAND")
+    assert letter_url == f"/admin/familles/{family.id}/courrier"
+    code_in(page(agent_client, letter_url))
+    issued_at = family.code_issued_at
+    again = agent_client.get(letter_url)  # the reload
+    assert again.status_code == 302 and again.headers["Location"] == f"/admin/familles/{family.id}"
+    html = page(agent_client, again.headers["Location"])
+    assert "n'est affiché qu'une fois" in html and 'class="code"' not in html
+    assert len(families_named("DURAND")) == 1
+    db.session.refresh(family)
+    assert family.code_issued_at == issued_at  # and the code still works
+
+
+def test_a_likely_duplicate_family_is_confirmed_before_it_is_created(agent_client):
+    submit(agent_client, "/admin/familles/nouvelle", NEW_FAMILY)
+    [first] = families_named("DURAND")
+    db.session.add(Child(family_id=first.id, first_name="Zoé", last_name="Durand",
+                         birth_date=date(2019, 3, 4)))
+    db.session.commit()
+    # Same guardian, typed another way.
+    again = dict(NEW_FAMILY, first_name="paul", last_name="DURAND ", name="Durand-Petit")
+    response = submit(agent_client, "/admin/familles/nouvelle", again)
+    assert response.status_code == 200
+    html = body(response)
+    assert "Un dossier existe peut-être déjà pour cette famille" in html
+    assert f'href="/admin/familles/{first.id}"' in html and "Zoé (04/03/2019)" in html
+    assert 'name="confirm_duplicate"' in html and 'value="Durand-Petit"' in html
+    assert families_named("DURAND-PETIT") == []
+    response = submit(agent_client, "/admin/familles/nouvelle",
+                      dict(again, confirm_duplicate="y"))
+    assert response.status_code == 302
+    assert len(families_named("DURAND-PETIT")) == 1
+    # Another name: no warning.
+    response = submit(agent_client, "/admin/familles/nouvelle",
+                      dict(NEW_FAMILY, first_name="Anne", name="Durand"))
+    assert response.status_code == 302 and len(families_named("DURAND")) == 2
+
+
+def test_a_child_already_in_another_file_is_confirmed_before_it_is_added(agent_client, demo):
+    bernard = db.session.scalar(select(Family).where(Family.name == "BERNARD"))
+    url = f"/admin/familles/{bernard.id}/enfants/nouveau"
+    lea = {"first_name": "Lea", "last_name": "MARTIN", "birth_date": "2017-05-12", "sex": "F"}
+    response = submit(agent_client, url, lea)
+    assert response.status_code == 200
+    assert "Un enfant du même nom, né le même jour" in body(response)
+    assert len(bernard.children) == 1
+    assert submit(agent_client, url, dict(lea, confirm_duplicate="y")).status_code == 302
+    db.session.refresh(bernard)
+    assert len(bernard.children) == 2
 
 
 def test_family_search_answers_a_fragment_for_htmx(agent_client, demo):

@@ -58,13 +58,23 @@ def invoiced(demo):
     return demo
 
 
-def pay(client, name, amount, method="cheque", invoice=None, reference=""):
+def pay(client, name, amount, method="cheque", invoice=None, reference="", confirmed=None):
     url = f"/admin/familles/{family(name).id}/facturation"
     html = page(client, url)
-    return client.post(f"/admin/familles/{family(name).id}/reglements", data={
-        "csrf_token": csrf_from(html), "amount": amount, "method": method,
-        "received_on": today().isoformat(), "reference": reference,
-        "invoice_id": invoice.id if invoice else 0, "next": url})
+    data = {"csrf_token": csrf_from(html), "amount": amount, "method": method,
+            "received_on": today().isoformat(), "reference": reference,
+            "invoice_id": invoice.id if invoice else 0, "next": url}
+    if confirmed:
+        data["confirmed_amount"] = confirmed
+    return client.post(f"/admin/familles/{family(name).id}/reglements", data=data)
+
+
+def field_value(html, name):
+    return re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', html)[1]
+
+
+def payments():
+    return db.session.scalars(select(Payment.amount).order_by(Payment.id)).all()
 
 
 def parent_page(client, demo, url="/facturation/"):
@@ -82,8 +92,12 @@ def test_partial_payment_then_overpayment_carried_as_credit(client, other_client
     assert "Partiellement payée" in html and "5,00 €" in html  # left to pay
     assert "Chèque" in html and "4,40 €" in html
 
-    # 10 € in cash: 5 € settle the invoice, 5 € are kept as credit.
+    # 10 € in cash: 5 € settle the invoice, 5 € are kept as credit, once confirmed.
     response = pay(client, "MARTIN", "10", method="cash", invoice=martin)
+    assert response.status_code == 200 and "dépasse de 5,00 €" in plain(body(response))
+    response = pay(client, "MARTIN", "10", method="cash", invoice=martin,
+                   confirmed=re.search(r'name="confirmed_amount" value="([^"]+)"',
+                                       body(response))[1])
     assert "La famille dispose d'un avoir de 5,00 €" in plain(body(client.get(
         response.headers["Location"])))
     assert invoice_of("MARTIN").amount_paid == Decimal("9.40")
@@ -134,12 +148,66 @@ def test_late_status_after_the_due_date(client, other_client, invoiced):
 
 def test_payment_amount_must_be_a_positive_amount_in_euros(client, invoiced):
     login(client, *invoiced.AGENT)
-    for amount in ("abc", "-3", "0", "1,234"):
+    for amount, message in (("abc", "au plus deux chiffres après la virgule"),
+                            ("-3", "Saisissez un montant positif"),
+                            ("0", "Saisissez un montant positif"),
+                            ("12 50", "au plus deux chiffres après la virgule"),
+                            ("", "Ce champ est obligatoire")):
         response = pay(client, "MARTIN", amount)
-        assert response.status_code == 302
-        assert db.session.scalar(select(func.count(Payment.id))) == 0, amount
-    html = body(client.get(response.headers["Location"]))
-    assert "au plus deux chiffres après la virgule" in html
+        assert response.status_code == 422, amount
+        html = plain(body(response))
+        assert message in html and "n'a pas été enregistré" in html, amount
+        assert field_value(html, "amount") == amount  # shown back as typed
+        errors = re.search(r'<ul class="errors" id="amount-error">(.*?)</ul>', html)[1]
+        assert errors.count("<li>") == 1, (amount, errors)  # one message, the right one
+    assert payments() == []
+
+
+def test_french_amounts_are_read_as_typed(client, invoiced):
+    """'5,00' was recorded as 500,00 € by the browser's number field."""
+    login(client, *invoiced.AGENT)
+    html = page(client, f"/admin/familles/{family('MARTIN').id}/facturation")
+    amount = re.search(r'<input[^>]*name="amount"[^>]*>', html)[0]
+    assert 'type="text"' in amount and 'inputmode="decimal"' in amount
+    for amount in ("5,00", "1.5", "0,9 €", ",50"):
+        assert pay(client, "MARTIN", amount).status_code == 302, amount
+    assert payments() == [Decimal("5.00"), Decimal("1.50"), Decimal("0.90"),
+                          Decimal("0.50")]
+    assert invoice_of("MARTIN").amount_paid == Decimal("7.90")
+
+
+def test_ambiguous_amounts_are_refused_with_what_to_type(client, invoiced):
+    login(client, *invoiced.AGENT)
+    for amount in ("12,345", "1.234,5", "1,234.50", "5,005", "1.234.567"):
+        response = pay(client, "MARTIN", amount)
+        assert response.status_code == 422, amount
+        assert f"« {amount} » peut se lire de deux façons" in plain(body(response)), amount
+    assert payments() == []
+
+
+def test_an_overpayment_is_recorded_once_confirmed(client, invoiced):
+    login(client, *invoiced.AGENT)
+    martin = invoice_of("MARTIN")  # 9,40 € due
+    response = pay(client, "MARTIN", "12 345", invoice=martin)
+    html = plain(body(response))
+    assert response.status_code == 200 and payments() == []
+    assert ("Ce règlement de 12 345,00 € dépasse de 12 335,60 € ce que la famille doit "
+            "(9,40 €)") in html
+    assert field_value(html, "amount") == "12 345"
+    # A confirmation given for another amount does not count.
+    assert pay(client, "MARTIN", "12 345", invoice=martin,
+               confirmed="1234.50").status_code == 200
+    assert payments() == []
+    response = pay(client, "MARTIN", "12 345", invoice=martin, confirmed="12345.00")
+    assert response.status_code == 302 and payments() == [Decimal("12345.00")]
+    assert "avoir de 12 335,60 €" in plain(body(client.get(response.headers["Location"])))
+
+
+def test_a_small_overpayment_needs_no_confirmation(client, invoiced):
+    """A cheque rounded up (10 € for 9,40 €) is kept as credit at once."""
+    login(client, *invoiced.AGENT)
+    assert pay(client, "MARTIN", "10,40", invoice=invoice_of("MARTIN")).status_code == 302
+    assert payments() == [Decimal("10.40")]
 
 
 def test_sepa_file_for_families_with_a_mandate(client, invoiced):
@@ -241,8 +309,14 @@ def test_admins_set_tariffs_brackets_and_rules(client, demo):
     name = f"price-{canteen.id}-{bracket.id}"
     html = page(client, "/admin/tarifs")
     assert f'name="{name}" inputmode="decimal" value="2,35"' in html
-    response = submit(client, "/admin/tarifs", {name: "abc"})
-    assert response.status_code == 422 and "Certains prix ne sont pas valides" in body(response)
+    for typed in ("abc", "2,345", "1.234,5", "-1", "1 001"):
+        response = submit(client, "/admin/tarifs", {name: typed})
+        assert response.status_code == 422, typed
+        assert "Certains prix ne sont pas valides" in body(response), typed
+        assert f'value="{typed}" aria-invalid="true"' in body(response), typed
+    response = submit(client, "/admin/tarifs", {name: "2.5"})
+    assert response.status_code == 302 and Tariff.grid()[(canteen.id, bracket.id)] == Decimal(
+        "2.50")
     response = submit(client, "/admin/tarifs", {name: "2,50"})
     assert response.status_code == 302
     prices = Tariff.grid()
@@ -269,6 +343,13 @@ def test_admins_set_tariffs_brackets_and_rules(client, demo):
     assert (settings.default_bracket_id, settings.due_days) == (bracket.id, 15)
     assert (settings.creditor_iban, settings.creditor_bic) == (
         "FR7630001007941234567890185", "BDFEFRPPCCT")
+    html = page(client, "/admin/facturation/regles")
+    assert field_value(html, "unreserved_surcharge_percent") == "12,50"
+    response = submit(client, "/admin/facturation/regles", {
+        "unreserved_surcharge_percent": "12,345 %", "default_bracket_id": "0",
+        "due_days": "30"})
+    assert response.status_code == 422
+    assert "« 12,345 % » peut se lire de deux façons" in plain(body(response))
     response = submit(client, "/admin/facturation/regles", {
         "unreserved_surcharge_percent": "10", "default_bracket_id": "0", "due_days": "30",
         "creditor_iban": "FR00 1234"})

@@ -31,6 +31,7 @@ from blueprints.admin.families import family_or_404
 from blueprints.admin.forms import ConfirmForm
 from blueprints.auth.forms import REQUIRED
 from blueprints.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
+from blueprints.planning import today
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import Activity, AuditEvent, Closure, Enrollment
@@ -151,6 +152,13 @@ def closures():
 
 
 def _tell_families(closure, released):
+    _tell_released(released, _l("Fermeture exceptionnelle"), f"closure-{closure.id}",
+                   closure=closure)
+
+
+def _tell_released(released, subject, dedupe_prefix=None, **context):
+    """Email each family the cells the service released (emails/bookings_released), to
+    every guardian with a confirmed account."""
     by_family = {}
     for booking in released:
         by_family.setdefault(booking.child.family, []).append(booking)
@@ -159,10 +167,10 @@ def _tell_families(closure, released):
             user = guardian.user
             if user is None or not user.is_confirmed:
                 continue
-            queue_email(user.email, "closure_released", _l("Fermeture exceptionnelle"),
-                        dedupe_key=f"closure-{closure.id}-user-{user.id}", user=user,
-                        closure=closure, bookings=bookings,
-                        planning_url=external_url("planning.index"))
+            queue_email(user.email, "bookings_released", subject,
+                        dedupe_key=f"{dedupe_prefix}-user-{user.id}" if dedupe_prefix else None,
+                        user=user, bookings=bookings,
+                        planning_url=external_url("planning.index"), **context)
 
 
 @bp.post("/fermetures/<int:closure_id>/supprimer")
@@ -180,7 +188,7 @@ def delete_closure(closure_id):
 @bp.route("/familles/<int:family_id>/inscriptions", methods=["GET", "POST"])
 def enrollments(family_id):
     family = family_or_404(family_id)
-    this_year = school_year_of(date.today())
+    this_year = school_year_of(today())
     years = [this_year, this_year + 1]
     year = request.values.get("annee", this_year, type=int)
     if year not in years:
@@ -192,14 +200,21 @@ def enrollments(family_id):
         if not form.validate_on_submit():
             abort(400)
         valid_ids = {a.id for a in activities}
+        released = []
         for child in family.children:
             wanted = {int(v) for v in request.form.getlist(f"child-{child.id}") if v.isdigit()}
-            _set_enrollments(child, year, wanted & valid_ids,
-                             {a for (c, a, _y) in current if c == child.id})
+            released += _set_enrollments(child, year, wanted & valid_ids,
+                                         {a for (c, a, _y) in current if c == child.id})
+        _tell_released(released, _l("Inscription retirée"),
+                       school_year=school_year_label(year))
         AuditEvent.record(current_user, "enrollments.saved", family, family_id=family.id,
-                          school_year=year)
+                          school_year=year, released=len(released))
         db.session.commit()
-        flash(_("Inscriptions %(year)s enregistrées.", year=school_year_label(year)), "success")
+        message = _("Inscriptions %(year)s enregistrées.", year=school_year_label(year))
+        if released:
+            message += " " + _("%(count)s réservation(s) libérée(s), la famille est prévenue "
+                               "par email.", count=len(released))
+        flash(message, "success")
         return redirect(url_for("admin.family", family_id=family.id))
     return render_page("admin/activities/enrollments.html", family=family, form=form,
                        activities=activities, current=current, year=year, years=years,
@@ -207,9 +222,8 @@ def enrollments(family_id):
 
 
 def _set_enrollments(child, year, wanted, existing):
+    """Enroll the child in what was ticked, withdraw it from what was unticked; returns
+    the cells released by the withdrawals."""
     for activity_id in wanted - existing:
         db.session.add(Enrollment(child_id=child.id, activity_id=activity_id, school_year=year))
-    if existing - wanted:
-        db.session.execute(db.delete(Enrollment).where(
-            Enrollment.child_id == child.id, Enrollment.school_year == year,
-            Enrollment.activity_id.in_(existing - wanted)))
+    return Enrollment.withdraw(child.id, existing - wanted, year, today())

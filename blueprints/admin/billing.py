@@ -2,6 +2,7 @@
 medical certificates of illness absences, a family's billing details and the SEPA
 direct-debit file. Tariffs and billing rules (admins) are in tariffs.py."""
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -47,7 +48,16 @@ from models import (
     PaymentAllocation,
 )
 from models.attendance import ABSENT, ILL
-from models.billing import LATE, PAID, account_of, cancel_payment, month_bounds, record_payment
+from models.billing import (
+    LATE,
+    PAID,
+    account_of,
+    cancel_payment,
+    money,
+    month_bounds,
+    needs_confirmation,
+    record_payment,
+)
 from models.direct_debit import candidates, make_batch
 from security import is_htmx, no_store
 
@@ -142,7 +152,8 @@ def invoice_or_404(invoice_id):
 class PaymentForm(FlaskForm):
     amount = EurosField(_l("Montant reçu"), validators=[
         InputRequired(REQUIRED),
-        NumberRange(min=0.01, max=100000, message=_l("Saisissez un montant positif."))])
+        NumberRange(min=Decimal("0.01"), max=Decimal("100000"),
+                    message=_l("Saisissez un montant positif, jusqu'à 100 000 €."))])
     method = SelectField(_l("Mode de règlement"),
                          choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()])
     received_on = DayField(_l("Reçu le"), validators=[InputRequired(REQUIRED)])
@@ -151,11 +162,21 @@ class PaymentForm(FlaskForm):
     invoice_id = SelectField(_l("Pour la facture"), coerce=int,
                              description=_l("Le surplus éventuel devient un avoir de la "
                                             "famille, déduit de ses prochaines factures."))
+    # The amount the agent confirmed after the overpayment warning (the checkbox's value):
+    # a confirmation is only good for the amount it was asked about.
+    confirmed_amount = HiddenField()
     next = HiddenField()
 
     def validate_received_on(self, field):
         if field.data and field.data > today():
             raise ValidationError(_l("La date de réception ne peut pas être dans le futur."))
+
+    def amount_key(self):
+        """The amount as the confirmation box carries it: '12345.00'."""
+        return str(money(self.amount.data))
+
+    def confirmed(self):
+        return self.confirmed_amount.data == self.amount_key()
 
 
 def payment_form(family, invoices, invoice=None):
@@ -195,16 +216,24 @@ def invoice_pdf(invoice_id):
 
 @bp.post("/familles/<int:family_id>/reglements")
 def record_family_payment(family_id):
+    """Record a payment; the form comes back with its errors, or with a warning and a box
+    to tick when the amount exceeds what the family owes by more than a small margin."""
     family = family_or_404(family_id)
     invoices = Invoice.for_family(family.id)
     form = payment_form(family, invoices)
     back = form.next.data if (form.next.data or "").startswith("/admin/") else url_for(
         "admin.family_billing", family_id=family.id)
-    if not form.validate_on_submit():
-        for field_errors in form.errors.values():
-            for error in field_errors:
-                flash(error, "error")
-        return redirect(back)
+    excess = None
+    if form.validate_on_submit():
+        excess = needs_confirmation(family.id, form.amount.data)
+        if excess is None or form.confirmed():
+            return _record(family, invoices, form, back)
+    body = render_page("admin/billing/payment.html", family=family, form=form, back=back,
+                       excess=excess, account=account_of(family.id))
+    return body, 200 if excess is not None else 422
+
+
+def _record(family, invoices, form, back):
     target = next((i for i in invoices if i.id == form.invoice_id.data), None)
     payment = record_payment(family, form.amount.data, form.method.data, form.received_on.data,
                              current_user, invoice=target,
@@ -402,8 +431,7 @@ def direct_debits():
 @bp.get("/prelevements/<int:batch_id>.xml")
 def direct_debit_file(batch_id):
     batch = db.session.get(DirectDebitBatch, batch_id) or abort(404)
-    AuditEvent.record(current_user, "direct_debit.downloaded", batch)
-    db.session.commit()
+    AuditEvent.record_shown(current_user, "direct_debit.downloaded", [(batch, None)])
     return batch.xml.encode(), 200, {
         "Content-Type": "application/xml; charset=utf-8",
         "Content-Disposition": f'attachment; filename="prelevement-{batch.id}.xml"',

@@ -41,14 +41,11 @@ def _grouped(changes):
 
 
 def _record_health_reads(changes):
-    """Health values shown in the queue are a read of health data: log it per child
-    (once the page is rendered: the commit expires what it had loaded)."""
+    """Health values shown in the queue are a read of health data: log it per child."""
     children = {c.child.id: c.child for c in changes if c.target_type == "health"}
-    for child in children.values():
-        AuditEvent.record(current_user, "health.viewed", child, family_id=child.family_id,
-                          via="changes")
-    if children:
-        db.session.commit()
+    AuditEvent.record_shown(current_user, "health.viewed",
+                            [(child, child.family_id) for child in children.values()],
+                            via="changes")
 
 
 @bp.get("/modifications")

@@ -1,9 +1,9 @@
 """Forms of the staff area."""
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -21,16 +21,10 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
 from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
-from blueprints.fields import DayField
-
-
-def not_in_future(_form, field):
-    if field.data and field.data > date.today():
-        raise ValidationError(_l("La date de naissance ne peut pas être dans le futur."))
+from blueprints.fields import DayField, child_birth_date
 
 
 class GuardianForm(FlaskForm):
@@ -50,6 +44,8 @@ class FamilyForm(GuardianForm):
     address_line = StringField(_l("Adresse"), validators=[Optional(), Length(max=200)])
     postal_code = StringField(_l("Code postal"), validators=[Optional(), Length(max=10)])
     city = StringField(_l("Commune"), validators=[Optional(), Length(max=120)])
+    # Ticked after the warning that a family with a guardian of that name exists.
+    confirm_duplicate = BooleanField(_l("Ce n'est pas la même famille : créer le dossier"))
 
 
 class ChildForm(FlaskForm):
@@ -57,12 +53,14 @@ class ChildForm(FlaskForm):
     last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=80)])
     birth_date = DayField(_l("Date de naissance"),
                            validators=[DataRequired(_l("Saisissez une date valide.")),
-                                       not_in_future])
+                                       child_birth_date])
     sex = SelectField(_l("Sexe"), choices=[SelectChoice("F", _l("Fille")),
                                            SelectChoice("M", _l("Garçon"))])
     school = StringField(_l("École"), validators=[Optional(), Length(max=120)])
     class_name = StringField(_l("Classe"), validators=[Optional(), Length(max=40)],
                              description=_l("Par exemple CP, CE2, MS."))
+    # Ticked after the warning that another family has a child of that name and birth date.
+    confirm_duplicate = BooleanField(_l("Ce n'est pas le même enfant : l'ajouter"))
 
 
 class ConfirmForm(FlaskForm):

@@ -65,10 +65,9 @@ def roll_call_page():
 def _record_health_reads(rows):
     """The roll call shows allergies, diets and PAI: a read of health data, logged per
     child (the log says who saw it, not what it says)."""
-    for row in rows:
-        AuditEvent.record(current_user, "health.viewed", row.child,
-                          family_id=row.child.family_id, where="roll_call")
-    db.session.commit()
+    AuditEvent.record_shown(current_user, "health.viewed",
+                            [(row.child, row.child.family_id) for row in rows],
+                            where="roll_call")
 
 
 def _by_school_and_class(rows):

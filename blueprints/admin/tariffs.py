@@ -1,5 +1,5 @@
 """Tariffs and billing rules: configuration of the town, for admins only."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -27,12 +27,13 @@ from blueprints import render_page
 from blueprints.admin import bp
 from blueprints.admin.forms import ConfirmForm
 from blueprints.auth.forms import REQUIRED
-from blueprints.fields import FrenchDecimalField
+from blueprints.fields import FrenchDecimalField, parse_french_decimal
 from extensions import db
 from models import Activity, AuditEvent, BillingSettings, QfBracket, Tariff
 from security import admin_only
 
 MAX_PRICE = Decimal("1000")
+ZERO = Decimal("0")
 
 
 class BracketForm(FlaskForm):
@@ -49,15 +50,10 @@ class BracketForm(FlaskForm):
 
 
 def _parse_price(raw):
-    """'2,35' -> Decimal('2.35'); '' -> None; anything else -> ValueError."""
-    cleaned = "".join((raw or "").replace("€", "").split()).replace(",", ".")
-    if not cleaned:
-        return None
-    try:
-        price = Decimal(cleaned)
-    except InvalidOperation as error:
-        raise ValueError(raw) from error
-    if not price.is_finite() or price < 0 or price > MAX_PRICE or price.as_tuple().exponent < -2:
+    """'2,35' -> Decimal('2.35'); '' -> None; anything else -> ValueError. The same
+    parsing as every amount field (blueprints/fields.py), then the grid's range."""
+    price = parse_french_decimal(raw, unit="€")
+    if price is not None and not ZERO <= price <= MAX_PRICE:
         raise ValueError(raw)
     return price
 
@@ -139,7 +135,7 @@ class RulesForm(FlaskForm):
     bill_absent_excused = BooleanField(_l("Absence excusée par le service : facturée"))
     bill_unreserved = BooleanField(_l("Présence sans réservation : facturée avec majoration"))
     unreserved_surcharge_percent = FrenchDecimalField(
-        _l("Majoration d'une présence sans réservation (%)"),
+        _l("Majoration d'une présence sans réservation (%)"), unit="%",
         validators=[InputRequired(REQUIRED), NumberRange(min=0, max=500)])
     default_bracket_id = SelectField(_l("Tranche appliquée quand le quotient est inconnu"),
                                      coerce=int)

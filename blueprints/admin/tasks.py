@@ -5,10 +5,11 @@ from datetime import timedelta
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from blueprints import render_page
+from blueprints import render_alert, render_page
 from blueprints.admin import bp
 from blueprints.admin.forms import ConfirmForm
 from extensions import db
@@ -62,7 +63,16 @@ def _confirmed():
 @bp.post("/taches/job/<job_key>/relancer")
 def retry_job(job_key):
     _confirmed()
-    FailedJobRegistry(queue=queue()).requeue(job_key)
+    try:
+        FailedJobRegistry(queue=queue()).requeue(job_key)
+    except (NoSuchJobError, InvalidJobOperation):
+        # Retried already, expired, or a made-up id.
+        return render_alert(_("Cette tâche n'est plus dans la liste des tâches en échec : "
+                              "elle a déjà été relancée ou n'existe pas."), status=404)
+    except RedisError:
+        flash(_("La file des tâches (Redis) ne répond pas : réessayez dans un instant."),
+              "error")
+        return redirect(url_for("admin.tasks"))
     flash(_("Tâche relancée."), "success")
     return redirect(url_for("admin.tasks"))
 

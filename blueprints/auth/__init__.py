@@ -19,6 +19,7 @@ from extensions import db, limiter
 from jobs.emails import external_url, queue_email
 from models import Family, User
 from models.clock import utcnow
+from models.db_tools import begin_write
 from models.passwords import waste_time_like_a_verification
 from models.tokens import (
     CHANGE_EMAIL,
@@ -174,6 +175,7 @@ def confirm(token):
     except TokenError as error:
         return render_page("auth/confirm.html", problem=error.reason,
                            resend_form=EmailOnlyForm()), 400
+    begin_write()  # a GET that writes: the lock first (models/db_tools.py)
     user = db.session.get(User, user_id)
     if user is None or user.email != email:
         return render_page("auth/confirm.html", problem="invalid",
@@ -307,6 +309,7 @@ def confirm_email_change(token):
         user_id, new_email, fingerprint = read_token(CHANGE_EMAIL, token)
     except TokenError as error:
         return render_page("auth/email_changed.html", problem=error.reason), 400
+    begin_write()  # a GET that writes: the lock first (models/db_tools.py)
     user = db.session.get(User, user_id)
     if user is None or user.password_fingerprint() != fingerprint:
         return render_page("auth/email_changed.html", problem="invalid"), 400

@@ -72,8 +72,7 @@ def acknowledge():
 def export_json():
     family = AREA.family_or_404()
     data = export_family(family)
-    AuditEvent.record(current_user, "file.exported", family, family_id=family.id, format="json")
-    db.session.commit()
+    AuditEvent.record_shown(current_user, "file.exported", [(family, family.id)], format="json")
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return body, 200, {
         "Content-Type": "application/json; charset=utf-8",
@@ -85,6 +84,5 @@ def export_json():
 def export_page():
     family = AREA.family_or_404()
     data = export_family(family, with_photos=False)
-    AuditEvent.record(current_user, "file.exported", family, family_id=family.id, format="html")
-    db.session.commit()
+    AuditEvent.record_shown(current_user, "file.exported", [(family, family.id)], format="html")
     return render_page("family/export.html", area=AREA, family=family, data=data)

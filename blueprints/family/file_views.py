@@ -106,11 +106,9 @@ class FileArea:
         return pending_index(ChangeRequest.pending_for_family(family_id))
 
     def _record_health_read(self, child):
-        """Every look at a child's health data by staff is in the audit log. Called once
-        the page is rendered: the commit expires what the page had loaded."""
+        """Every look at a child's health data by staff is in the audit log."""
         if self.staff:
-            AuditEvent.record(current_user, "health.viewed", child, family_id=child.family_id)
-            db.session.commit()
+            AuditEvent.record_shown(current_user, "health.viewed", [(child, child.family_id)])
 
     # -- pages -------------------------------------------------------------------------
 

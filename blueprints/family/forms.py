@@ -34,7 +34,6 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints.admin.forms import not_in_future
 from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
 from blueprints.family.display import (
     AUTHORIZATION_LABELS,
@@ -44,6 +43,7 @@ from blueprints.family.display import (
     authorization_hint,
     field_label,
 )
+from blueprints.fields import child_birth_date, guardian_birth_date
 from models.child_file import DIETS
 
 # Numbers of metropolitan France first, then the overseas departments (0690…, 0262…).
@@ -167,7 +167,7 @@ class GuardianForm(FileForm):
                             render_kw={"autocomplete": "given-name"})
     last_name = text_field(GUARDIAN["last_name"], required=True, max_length=80,
                            render_kw={"autocomplete": "family-name"})
-    birth_date = DateField(GUARDIAN["birth_date"], validators=[Optional(), not_in_future])
+    birth_date = DateField(GUARDIAN["birth_date"], validators=[Optional(), guardian_birth_date])
     email = EmailField(GUARDIAN["email"], validators=[Optional(), Length(max=254),
                                                       Email(EMAIL_INVALID)],
                        render_kw={"autocomplete": "email", "inputmode": "email"})
@@ -258,7 +258,7 @@ class ChildForm(FileForm):
     last_name = text_field(CHILD["last_name"], required=True, max_length=80)
     birth_date = DateField(CHILD["birth_date"],
                            validators=[DataRequired(_l("Saisissez une date valide.")),
-                                       not_in_future])
+                                       child_birth_date])
     sex = SelectField(CHILD["sex"], choices=[SelectChoice(v, label)
                                              for v, label in SEX_LABELS.items()])
     school = text_field(CHILD["school"])

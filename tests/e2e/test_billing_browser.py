@@ -48,3 +48,37 @@ def test_staff_invoice_a_month_and_a_parent_reads_it_on_a_phone(desktop, phone, 
     with phone.expect_download() as download:
         phone.get_by_role("link", name="Télécharger le PDF").click()
     assert download.value.suggested_filename.startswith("facture-")
+
+
+def test_staff_type_a_french_amount_and_confirm_an_overpayment(desktop, demo):
+    """A number field in Chromium turned '5,00' into 500 and '12,345' into 12345."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Payment
+    from models.billing import issue_invoices
+    from models.clock import to_paris, utcnow
+    from tests.billing_helpers import family
+
+    for day in days_of(CANTEEN, 4):
+        book("Léa", CANTEEN, day)
+    issue_invoices([family("MARTIN").id], MONTH, to_paris(utcnow()).date())  # 9,40 €
+    db.session.commit()
+    fill_login(desktop, *demo.AGENT)
+    desktop.goto(f"/admin/familles/{family('MARTIN').id}/facturation")
+    desktop.get_by_label("Montant reçu").fill("5,00")
+    desktop.get_by_role("button", name="Enregistrer le règlement").click()
+    expect(desktop.get_by_text("Règlement de 5,00\u00a0€ enregistré.")).to_be_visible()
+
+    # (What "12,345" gets, a 422 and the form back, is in test_billing_payments.py.)
+    desktop.get_by_label("Montant reçu").fill("50")
+    desktop.get_by_role("button", name="Enregistrer le règlement").click()
+    expect(desktop.get_by_role("alert").filter(has_text="dépasse de")).to_be_visible()
+    desktop.get_by_label("Le montant est juste").check()
+    desktop.get_by_role("button", name="Enregistrer le règlement").click()
+    expect(desktop.get_by_text("La famille dispose d'un avoir de 45,60\u00a0€.")).to_be_visible()
+    db.session.rollback()
+    assert db.session.scalars(select(Payment.amount).order_by(Payment.id)).all() == [
+        Decimal("5.00"), Decimal("50.00")]
