@@ -5,10 +5,11 @@ from flask import Flask, request
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import blueprints
 import cli
 import config as settings
 import security
+from blueprints import common
+from blueprints.common.pages import select_locale
 from extensions import babel, compress, csrf, db, limiter, login_manager, mail, migrate
 from models.clock import start_test_clock
 
@@ -31,13 +32,13 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
-    babel.init_app(app, locale_selector=blueprints.select_locale,
+    babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories="translations")
     limiter.init_app(app)
     compress.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
-    blueprints.init_app(app)
+    common.init_app(app)
 
     _register_blueprints(app)
     cli.init_app(app)

@@ -164,7 +164,7 @@ def never_stored(response):
 
 
 def csrf_failed(error):
-    from blueprints import render_alert
+    from blueprints.common.pages import render_alert
 
     message = _l("Cette page a expiré ou le formulaire n'est plus valide. Rechargez la page "
                  "puis recommencez : rien n'a été enregistré.")

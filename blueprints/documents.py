@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
-from wtforms import SelectChoice, SelectField
+from wtforms import SelectField
 
-from blueprints import render_page
-from blueprints.child_choice import ChildChoice
-from blueprints.files import MAX_MEGABYTES, REFUSALS, CheckedFileField, send_stored
-from blueprints.home import home_counter
-from blueprints.limits import per_account, succeeded
+from blueprints.common.child_choice import ChildChoice
+from blueprints.common.counters import home_counter
+from blueprints.common.documents import KIND_CHOICES
+from blueprints.common.files import MAX_MEGABYTES, REFUSALS, CheckedFileField, send_stored
+from blueprints.common.limits import per_account, succeeded
+from blueprints.common.pages import render_page
 from extensions import db, limiter
 from models import AuditEvent, Document, StoredFile
 from models.files import JPEG, MAX_BYTES, PDF, PNG, TOO_LARGE
@@ -22,21 +23,6 @@ bp = Blueprint("documents", __name__)
 bp.before_request(parent_required)
 
 DOCUMENTS_SHOWN = 50
-KIND_LABELS = {
-    "caf": _l("Attestation CAF"),
-    "registration": _l("Dossier d'inscription"),
-    "pai": _l("PAI (accueil individualisé)"),
-    "medical": _l("Certificat médical"),
-    "other": _l("Autre document"),
-}
-KIND_CHOICES = [SelectChoice(kind, label) for kind, label in KIND_LABELS.items()]
-
-
-@bp.app_template_filter("document_kind")
-def document_kind(kind):
-    return KIND_LABELS.get(kind, kind)
-
-
 @home_counter("documents.index", _l("Documents examinés"), position=30)
 def reviewed_documents(family_id, since):
     return Document.reviewed_since(family_id, since)

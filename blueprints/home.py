@@ -1,25 +1,15 @@
 """Accueil: the parent's home page (section 2 of the guide) and the service's news.
-
-"Évolution de vos dernières informations" is a registry: each area registers a counter
-(how many things changed for the family since a moment, its label, and the page that
-lists them), in a few lines next to its own views:
-
-    @home_counter("documents.index", _l("Documents examinés"), position=30)
-    def reviewed_documents(family_id, since):
-        return Document.reviewed_since(family_id, since)
-
-A counter shows only when its page exists in the app, as the navigation does.
+Each area registers its counters (blueprints/common/counters.py).
 """
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from flask import Blueprint, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from blueprints import render_page
-from blueprints.files import send_stored
+from blueprints.common import counters as home_counters
+from blueprints.common.counters import home_counter
+from blueprints.common.files import send_stored
+from blueprints.common.pages import render_page
 from extensions import db
 from models import ChangeRequest, News, Request
 from models.clock import to_paris, utcnow
@@ -31,29 +21,6 @@ bp.before_request(parent_required)
 
 NEWS_ON_HOME = 5
 NEWS_PER_PAGE = 20
-
-
-@dataclass(frozen=True)
-class HomeCounter:
-    endpoint: str
-    label: str
-    count: Callable[..., int]
-    position: int
-
-
-HOME_COUNTERS = []
-
-
-def home_counter(endpoint, label, position=100):
-    """Register `count(family_id, since) -> int` as a counter of the home page, shown as
-    "label : number", a link to `endpoint`; counters are listed by `position`."""
-
-    def register(count):
-        HOME_COUNTERS.append(HomeCounter(endpoint, label, count, position))
-        HOME_COUNTERS.sort(key=lambda counter: counter.position)
-        return count
-
-    return register
 
 
 @home_counter("planning.requests", _l("Demandes traitées"), position=10)
@@ -90,8 +57,8 @@ def index():
     family = current_user.family
     since = previous_visit(current_user)
     views = current_app.view_functions
-    counters = [(counter, counter.count(family.id, since)) for counter in HOME_COUNTERS
-                if counter.endpoint in views]
+    counters = [(counter, counter.count(family.id, since))
+                for counter in home_counters.HOME_COUNTERS if counter.endpoint in views]
     news = News.visible(today(), limit=NEWS_ON_HOME + 1)
     return render_page("home/index.html", family=family, since=since, counters=counters,
                        news=news[:NEWS_ON_HOME], more_news=len(news) > NEWS_ON_HOME,

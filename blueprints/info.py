@@ -7,16 +7,15 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints import form_status, render_page
-from blueprints.auth.forms import REQUIRED
-from blueprints.child_choice import ChildChoice
-from blueprints.files import send_stored
-from blueprints.home import home_counter
-from blueprints.limits import per_account, succeeded
+from blueprints.common.child_choice import ChildChoice
+from blueprints.common.counters import home_counter
+from blueprints.common.files import send_stored
+from blueprints.common.forms import REQUIRED, ReplyForm
+from blueprints.common.limits import per_account, succeeded
+from blueprints.common.pages import form_status, render_page
 from extensions import db, limiter
 from models import Activity, AuditEvent, ContactMessage, ContactThread, RulesVersion, TownPage
 from models.info import MISC
@@ -25,18 +24,11 @@ from security import parent_required
 bp = Blueprint("info", __name__)
 
 THREADS_SHOWN = 30
-MESSAGE_MAX = 5000
 
 
 @home_counter("info.contact", _l("Réponses à vos messages"), position=50)
 def service_replies(family_id, since):
     return ContactMessage.replies_since(family_id, since)
-
-
-class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Votre message"),
-                         validators=[DataRequired(REQUIRED), Length(max=MESSAGE_MAX)],
-                         render_kw={"rows": 6, "maxlength": MESSAGE_MAX})
 
 
 class ContactForm(ChildChoice, ReplyForm):

@@ -102,14 +102,11 @@ def _forget_pending(session, previous_transaction):
         session.info.pop("jobs_after_commit", None)
 
 
-def preload_app():
-    """Build the Flask app once per worker process (see jobs/worker.py)."""
+def use_app(app):
+    """The app jobs run in when none is pushed: the worker builds it once, before forking
+    its work horses (jobs/worker.py)."""
     global _worker_app
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    return _worker_app
+    _worker_app = app
 
 
 def job(func):
@@ -117,7 +114,7 @@ def job(func):
 
     @functools.wraps(func)
     def run(*args, **kwargs):
-        context = nullcontext() if has_app_context() else preload_app().app_context()
+        context = nullcontext() if has_app_context() else _worker_app.app_context()
         with context:
             return func(*args, **kwargs)
 

@@ -25,17 +25,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints import form_status, render_page
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.families import family_or_404
-from blueprints.admin.forms import ConfirmForm
-from blueprints.auth.forms import REQUIRED
-from blueprints.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
-from blueprints.planning import today
+from blueprints.common.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
+from blueprints.common.forms import REQUIRED, ConfirmForm
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import Activity, AuditEvent, Closure, Enrollment
 from models.calendar import school_year_label, school_year_of
+from models.clock import paris_today as today
 from security import admin_only
 
 

@@ -7,10 +7,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints import form_status, render_page
-from blueprints.admin import bp
-from blueprints.admin.forms import AuthorizationTypeForm, ConfirmForm, RetentionForm
-from blueprints.family.display import field_label
+from blueprints.admin.blueprint import bp
+from blueprints.admin.forms import AuthorizationTypeForm, RetentionForm
+from blueprints.common.family_display import field_label
+from blueprints.common.forms import ConfirmForm
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, AuthorizationType, Family, Town
 from models.changes import is_known_field

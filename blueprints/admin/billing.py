@@ -24,16 +24,15 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints import render_page
-from blueprints.admin import DASHBOARD_COUNTERS, bp
+from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
 from blueprints.admin.exports import month_arg
 from blueprints.admin.families import family_or_404
-from blueprints.admin.forms import ConfirmForm
-from blueprints.auth.forms import REQUIRED
-from blueprints.billing import METHOD_LABELS, STATUS_LABELS, pdf_response
-from blueprints.billing import euros as _euros
-from blueprints.fields import DayField, EurosField
-from blueprints.planning import today
+from blueprints.common.fields import DayField, EurosField
+from blueprints.common.forms import REQUIRED, ConfirmForm
+from blueprints.common.invoices import METHOD_LABELS, STATUS_LABELS
+from blueprints.common.invoices import euros as _euros
+from blueprints.common.invoices import invoice_pdf_response as pdf_response
+from blueprints.common.pages import render_page
 from extensions import db
 from jobs.invoicing import start_run
 from models import (
@@ -58,6 +57,7 @@ from models.billing import (
     needs_confirmation,
     record_payment,
 )
+from models.clock import paris_today as today
 from models.direct_debit import candidates, make_batch
 from security import is_htmx, no_store
 

@@ -10,9 +10,9 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from blueprints import render_page
-from blueprints.admin import DASHBOARD_COUNTERS, bp
+from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
 from blueprints.admin.forms import DecisionForm
+from blueprints.common.pages import render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import AuditEvent, ChangeRequest

@@ -8,10 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from blueprints import form_status, render_page
-from blueprints.admin import DASHBOARD_COUNTERS, bp
-from blueprints.documents import document_kind
-from blueprints.files import send_stored
+from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
+from blueprints.common.documents import document_kind
+from blueprints.common.files import send_stored
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import AuditEvent, Document

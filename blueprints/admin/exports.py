@@ -12,12 +12,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from blueprints import render_page
-from blueprints.admin import bp
-from blueprints.planning import today
+from blueprints.admin.blueprint import bp
+from blueprints.common.pages import render_page
 from extensions import db
 from models import Activity, Attendance, Booking, Child, Family, Request, RequestLine
 from models.attendance import EXPECTED_STATES, PRESENT
+from models.clock import paris_today as today
 
 
 def csv_response(rows, filename):

@@ -6,10 +6,11 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from blueprints import form_status, render_page
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.file import AREA
-from blueprints.admin.forms import ChildForm, ConfirmForm, FamilyForm, GuardianForm
+from blueprints.admin.forms import ChildForm, FamilyForm, GuardianForm
+from blueprints.common.forms import ConfirmForm
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, ChangeRequest, Child, Family, Guardian
 from security import no_store

@@ -23,8 +23,8 @@ from wtforms.validators import (
     Optional,
 )
 
-from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
-from blueprints.fields import DayField, child_birth_date
+from blueprints.common.fields import DayField, child_birth_date
+from blueprints.common.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
 
 
 class GuardianForm(FlaskForm):
@@ -61,10 +61,6 @@ class ChildForm(FlaskForm):
                              description=_l("Par exemple CP, CE2, MS."))
     # Ticked after the warning that another family has a child of that name and birth date.
     confirm_duplicate = BooleanField(_l("Ce n'est pas le même enfant : l'ajouter"))
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only its CSRF token is checked."""
 
 
 class DecisionForm(FlaskForm):

@@ -5,9 +5,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from blueprints import form_status, render_page
-from blueprints.admin import DASHBOARD_COUNTERS, bp
-from blueprints.info import ReplyForm
+from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
+from blueprints.common.forms import ReplyForm
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import AuditEvent, ContactThread

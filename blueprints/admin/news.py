@@ -8,11 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints import form_status, render_page
-from blueprints.admin import bp
-from blueprints.admin.forms import ConfirmForm
-from blueprints.auth.forms import REQUIRED
-from blueprints.files import CheckedFileField, send_stored
+from blueprints.admin.blueprint import bp
+from blueprints.common.files import CheckedFileField, send_stored
+from blueprints.common.forms import REQUIRED, ConfirmForm
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, News, StoredFile
 from models.clock import to_paris, utcnow

@@ -8,10 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from blueprints import form_status, render_page
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.news import MARKDOWN_HINT
-from blueprints.files import CheckedFileField, send_stored
+from blueprints.common.files import CheckedFileField, send_stored
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, RulesVersion, StoredFile, TownPage
 from models.files import PDF

@@ -13,12 +13,12 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from blueprints import current_town, form_status, render_page
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.families import family_or_404
-from blueprints.auth.forms import REQUIRED
-from blueprints.fields import DayField
-from blueprints.words import planning_words
+from blueprints.common.fields import DayField
+from blueprints.common.forms import REQUIRED
+from blueprints.common.pages import current_town, form_status, render_page
+from blueprints.common.words import planning_words
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, AuditEvent, Child, Family, Request, RequestLine

@@ -11,16 +11,16 @@ from sqlalchemy import select
 from wtforms import IntegerField, StringField
 from wtforms.validators import AnyOf, InputRequired, Optional
 
-from blueprints import current_town, render_page
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.exports import csv_response
-from blueprints.family.display import DIET_LABELS
-from blueprints.fields import DayField
-from blueprints.planning import today
+from blueprints.common.family_display import DIET_LABELS
+from blueprints.common.fields import DayField
+from blueprints.common.pages import current_town, render_page
 from extensions import db
 from models import Activity, AuditEvent, Child, Enrollment
 from models.attendance import ABSENCE_REASONS, ABSENT, PRESENT, STATUSES, Attendance, roll_call
 from models.calendar import school_year_of
+from models.clock import paris_today as today
 from models.meals import DIET_COLUMNS, meal_counts
 from models.planning import PlanningCalendar
 from security import is_htmx

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from blueprints import form_status, render_page
-from blueprints.admin import bp
-from blueprints.admin.forms import ConfirmForm
-from blueprints.auth.forms import REQUIRED, email_field
+from blueprints.admin.blueprint import bp
+from blueprints.common.forms import REQUIRED, ConfirmForm, email_field
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
 from models import AuditEvent, User

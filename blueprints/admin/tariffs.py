@@ -23,11 +23,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints import render_page
-from blueprints.admin import bp
-from blueprints.admin.forms import ConfirmForm
-from blueprints.auth.forms import REQUIRED
-from blueprints.fields import FrenchDecimalField, parse_french_decimal
+from blueprints.admin.blueprint import bp
+from blueprints.common.fields import FrenchDecimalField, parse_french_decimal
+from blueprints.common.forms import REQUIRED, ConfirmForm
+from blueprints.common.pages import render_page
 from extensions import db
 from models import Activity, AuditEvent, BillingSettings, QfBracket, Tariff
 from security import admin_only

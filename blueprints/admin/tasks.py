@@ -9,9 +9,9 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
-from blueprints import render_alert, render_page
-from blueprints.admin import bp
-from blueprints.admin.forms import ConfirmForm
+from blueprints.admin.blueprint import bp
+from blueprints.common.forms import ConfirmForm
+from blueprints.common.pages import render_alert, render_page
 from extensions import db
 from jobs import enqueue, queue
 from jobs.emails import SEND_RETRY, send_email

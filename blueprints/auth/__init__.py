@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from blueprints import form_status, render_page
 from blueprints.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -15,6 +14,7 @@ from blueprints.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from blueprints.common.pages import form_status, render_page
 from extensions import db, limiter
 from jobs.emails import external_url, queue_email
 from models import Family, User

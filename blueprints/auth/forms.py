@@ -1,15 +1,12 @@
 """Forms of the account pages. Labels and messages are French by default (Flask-Babel)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+from wtforms import BooleanField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from blueprints.common.forms import CIVILITY_CHOICES, REQUIRED, email_field
 from models.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from models.user import CIVILITIES
-
-REQUIRED = _l("Ce champ est obligatoire.")
-CIVILITY_CHOICES = [SelectChoice("Mme", _l("Madame")), SelectChoice("M.", _l("Monsieur"))]
-EMAIL_INVALID = _l("Saisissez une adresse email valide, par exemple prenom.nom@exemple.fr.")
 
 PASSWORD_PROBLEMS = {
     "too_short": _l("Le mot de passe doit comporter au moins %(min)s caractères.", min=MIN_LENGTH),
@@ -18,15 +15,6 @@ PASSWORD_PROBLEMS = {
                  "quelques mots est facile à retenir et difficile à deviner."),
     "like_email": _l("Le mot de passe ne doit pas reprendre votre adresse email."),
 }
-
-
-EMAIL_LABEL = _l("Adresse email")
-
-
-def email_field(label=EMAIL_LABEL):
-    return EmailField(label, validators=[DataRequired(REQUIRED), Length(max=254),
-                                         Email(EMAIL_INVALID)],
-                      render_kw={"autocomplete": "email", "inputmode": "email"})
 
 
 class NewPassword:

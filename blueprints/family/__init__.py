@@ -12,12 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from blueprints import own_or_404, render_page
-from blueprints.admin.forms import ConfirmForm
-from blueprints.family import display
+from blueprints.common.counters import home_counter
+from blueprints.common.family_file import FileArea, back_url
+from blueprints.common.forms import ConfirmForm
+from blueprints.common.pages import own_or_404, render_page
 from blueprints.family.export import export_family, export_filename
-from blueprints.family.file_views import FileArea, back_url
-from blueprints.home import home_counter
 from extensions import db
 from models import AuditEvent, ChangeRequest
 from models.changes import PENDING
@@ -26,7 +25,6 @@ from security import never_stored, parent_required
 bp = Blueprint("family", __name__, url_prefix="/ma-famille")
 bp.before_request(parent_required)
 bp.after_request(never_stored)  # health, bank and billing data: no cache keeps a copy
-bp.record_once(display.init_app)
 
 AREA = FileArea(staff=False)
 AREA.register(bp)

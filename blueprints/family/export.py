@@ -9,7 +9,7 @@ import unicodedata
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from blueprints.family.display import (
+from blueprints.common.family_display import (
     authorization_kinds,
     change_label,
     change_new_value,

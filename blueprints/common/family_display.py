@@ -7,8 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from blueprints import wants_fragment
-from blueprints.auth.forms import CIVILITY_CHOICES
+from blueprints.common.forms import CIVILITY_CHOICES
 from models import AuthorizationType
 from models.changes import BOOL, CREATE, DATE, DELETE, LIST, SECTIONS, kind_of, read_value
 from models.child_file import BUILTIN_AUTHORIZATIONS, DIETS
@@ -194,12 +193,11 @@ def pending_index(changes):
     return {"fields": by_field, "new_contacts": new_contacts}
 
 
-def init_app(state):
-    """Register the helpers for every template (the staff area uses them too)."""
-    state.app.jinja_env.globals.update(
-        field_label=field_label, display_value=display_value, current_display=current_display,
-        section_fields=section_fields, change_subject=change_subject, change_label=change_label,
-        change_new_value=change_new_value, change_old_value=change_old_value,
-        contact_summary=contact_summary, authorization_hint=authorization_hint,
-        section_titles=SECTION_TITLES, tab_titles=TAB_TITLES, is_fragment=wants_fragment,
-    )
+# The family file's words for every template (the staff area uses them too).
+TEMPLATE_GLOBALS = dict(
+    field_label=field_label, display_value=display_value, current_display=current_display,
+    section_fields=section_fields, change_subject=change_subject, change_label=change_label,
+    change_new_value=change_new_value, change_old_value=change_old_value,
+    contact_summary=contact_summary, authorization_hint=authorization_hint,
+    section_titles=SECTION_TITLES, tab_titles=TAB_TITLES,
+)

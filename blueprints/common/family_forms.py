@@ -34,8 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints.auth.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
-from blueprints.family.display import (
+from blueprints.common.family_display import (
     AUTHORIZATION_LABELS,
     DIET_LABELS,
     FIELD_LABELS,
@@ -43,7 +42,8 @@ from blueprints.family.display import (
     authorization_hint,
     field_label,
 )
-from blueprints.fields import child_birth_date, guardian_birth_date
+from blueprints.common.fields import child_birth_date, guardian_birth_date
+from blueprints.common.forms import CIVILITY_CHOICES, EMAIL_INVALID, REQUIRED
 from models.child_file import DIETS
 
 # Numbers of metropolitan France first, then the overseas departments (0690…, 0262…).

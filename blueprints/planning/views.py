@@ -1,32 +1,27 @@
-"""Activités: the family's planning, taps on its cells, and Mes demandes.
-Section 3 of the user's guide."""
+"""Activités: the family's planning, taps on its cells, and Mes demandes (section 3 of
+the user's guide)."""
 import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from blueprints import current_town, own_or_404, render_alert, render_page
-from blueprints.words import planning_words
+from blueprints.common.pages import current_town, own_or_404, render_alert, render_page
+from blueprints.common.words import planning_words
+from blueprints.planning.blueprint import bp
+from blueprints.planning.forms import MAX_ID, CellForm
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 from models.grid import family_planning, single_cell
-from models.planning import ACTION_FOR_STATE
 from models.requests import ask_for_cell, is_requestable
-from security import is_htmx, parent_required, safe_next
-
-bp = Blueprint("planning", __name__)
-bp.before_request(parent_required)
+from security import is_htmx, safe_next
 
 VIEWS = {
     "mois": _l("Mois"), "semaine": _l("Semaine"), "semaine5": _l("Semaine 5j"),
@@ -88,11 +83,6 @@ def period_for(view, day, zone):
                   next=_landing(view, after, zone))
 
 
-def today():
-    return to_paris(utcnow()).date()
-
-
-# The page's `date` and a cell's `jour`, in the query string or the form.
 DAY_ARGUMENTS = ("date", "jour")
 
 
@@ -100,7 +90,7 @@ DAY_ARGUMENTS = ("date", "jour")
 def refuse_days_off_calendar():
     """A day years away (0001-01-01, 9999-12-31) is refused on every planning route,
     before date arithmetic overflows; a day that is not a date is left to the view."""
-    first, last = calendar_window(today())
+    first, last = calendar_window(paris_today())
     for name in DAY_ARGUMENTS:
         try:
             day = date.fromisoformat(request.values.get(name) or "")
@@ -130,7 +120,7 @@ def index():
     view = request.args.get("vue", DEFAULT_VIEW)
     if view not in VIEWS:
         view = DEFAULT_VIEW
-    day = today()
+    day = paris_today()
     bad_date = False
     if request.args.get("date"):
         try:
@@ -141,35 +131,10 @@ def index():
     period = period_for(view, day, zone)
     family = _family()
     plan = family_planning(family.children, period.first, period.last, zone)
-    any_locked = any(cell.locked and cell.day >= today() for d in plan for cell in d.cells)
+    any_locked = any(cell.locked and cell.day >= paris_today() for d in plan for cell in d.cells)
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
-                       period=period, views=VIEWS, today=today(), bad_date=bad_date,
+                       period=period, views=VIEWS, today=paris_today(), bad_date=bad_date,
                        any_locked=any_locked)
-
-
-# The largest id a database integer column holds (PostgreSQL's integer): a bigger
-# number in a form is no row of ours, and would overflow the query.
-MAX_ID = 2 ** 31 - 1
-
-
-def _in_range_day(form, field):
-    if field.data and not is_requestable(field.data):
-        raise ValidationError("day out of range")
-
-
-class CellForm(FlaskForm):
-    """What a cell's button sends: which cell, what the button said and in which state
-    the cell was shown (the page may be stale: another guardian, another tab)."""
-    enfant = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
-    activite = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
-    jour = DateField(validators=[InputRequired(), _in_range_day])
-    action = StringField(validators=[InputRequired()])
-    etat = StringField(validators=[InputRequired()])
-
-    def validate_action(self, field):
-        """Only a button some cell shows: its action for the state it was shown in."""
-        if ACTION_FOR_STATE.get(self.etat.data) != field.data:
-            raise ValidationError("no such button")
 
 
 def _render_cell(cell, changed=False):
@@ -251,5 +216,3 @@ def requests():
     return render_page("planning/requests.html", requests=rows[:REQUESTS_PER_PAGE], page=page,
                        has_more=len(rows) > REQUESTS_PER_PAGE)
 
-
-from blueprints import long_period  # noqa: E402,F401  (the long-period form's routes)

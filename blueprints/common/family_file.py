@@ -13,10 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from blueprints import form_status, render_page
-from blueprints.admin.forms import ConfirmForm
-from blueprints.family.display import SECTION_TITLES, pending_index, section_fields
-from blueprints.family.forms import PHOTO_ERRORS, ContactForm, PhotoForm, form_class
+from blueprints.common.family_display import SECTION_TITLES, pending_index, section_fields
+from blueprints.common.family_forms import PHOTO_ERRORS, ContactForm, PhotoForm, form_class
+from blueprints.common.forms import ConfirmForm
+from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, ChangeRequest, Child, Family, Guardian
 from models.changes import SECTIONS, add_contact, delete_contact, read_value, save_edit

@@ -1,33 +1,42 @@
-"""The long-period form of the planning: reserve or declare absences for many days at
-once, with a live preview of what will happen (section 3 of the guide)."""
-import uuid
-from datetime import timedelta
-
-from flask import flash, redirect, render_template, url_for
+"""The planning's forms: a cell's button, and the long-period request."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectChoice, StringField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
-from blueprints import current_town, render_page
-from blueprints.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
-from blueprints.planning import bp, today
-from extensions import db
-from jobs.requests import enqueue_request
-from models import Activity, Enrollment
-from models.calendar import school_year_of
-from models.period import (
-    MAX_DAYS,
-    PeriodAsk,
-    existing_request,
-    never_enrolled,
-    plan_fingerprint,
-    plan_period,
-    save_period_request,
-)
-from models.planning import ABSENCE, RESERVE
+from blueprints.common.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
+from models import Activity
+from models.clock import paris_today as today
+from models.period import MAX_DAYS, PeriodAsk, never_enrolled
+from models.planning import ABSENCE, ACTION_FOR_STATE, RESERVE
+from models.requests import is_requestable
+
+# The largest id a database integer column holds (PostgreSQL's integer): a bigger
+# number in a form is no row of ours, and would overflow the query.
+MAX_ID = 2 ** 31 - 1
+
+
+def _in_range_day(form, field):
+    if field.data and not is_requestable(field.data):
+        raise ValidationError("day out of range")
+
+
+class CellForm(FlaskForm):
+    """What a cell's button sends: which cell, what the button said and in which state
+    the cell was shown (the page may be stale: another guardian, another tab)."""
+    enfant = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    activite = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    jour = DateField(validators=[InputRequired(), _in_range_day])
+    action = StringField(validators=[InputRequired()])
+    etat = StringField(validators=[InputRequired()])
+
+    def validate_action(self, field):
+        """Only a button some cell shows: its action for the state it was shown in."""
+        if ACTION_FOR_STATE.get(self.etat.data) != field.data:
+            raise ValidationError("no such button")
+
+
 
 
 class PeriodForm(FlaskForm):
@@ -104,70 +113,3 @@ class PeriodForm(FlaskForm):
                     "Aucun des enfants choisis n'est inscrit à « %(activity)s » pour cette "
                     "période.", activity=activity.name))
         return not (self.children.errors or self.activities.errors)
-
-
-def _new_form(family):
-    """Four weeks from next week, every child and the activities they are enrolled in."""
-    start = today() + timedelta(days=7)
-    children = [c.id for c in family.children]
-    enrolled = Enrollment.keys_for(children, [school_year_of(start)])
-    return PeriodForm(family, data={
-        "action": RESERVE, "weekdays": ["1", "2", "4", "5"], "first_day": start,
-        "last_day": start + timedelta(days=27), "client_token": uuid.uuid4().hex,
-        "children": children, "activities": sorted({a for _c, a, _y in enrolled})})
-
-
-@bp.get("/activites/longue-periode")
-def period():
-    form = _new_form(current_user.family)
-    return render_page("planning/period.html", form=form, groups=None)
-
-
-def _preview(form):
-    """What the preview shows for a valid form: the groups, the pairs never enrolled,
-    and the fingerprint a submission sends back."""
-    ask = form.ask()
-    groups = plan_period(ask, current_town().holiday_zone)
-    return {"groups": groups, "not_enrolled": never_enrolled(ask),
-            "fingerprint": plan_fingerprint(ask, groups)}
-
-
-@bp.post("/activites/longue-periode/apercu")
-def period_preview():
-    form = PeriodForm(current_user.family)
-    shown = {"groups": None, "not_enrolled": []}
-    if form.validate() and form.check_enrollments():
-        shown = _preview(form)
-    return render_template("planning/_period_preview.html", form=form, **shown)
-
-
-@bp.post("/activites/longue-periode")
-def period_submit():
-    family = current_user.family
-    form = PeriodForm(family)
-    token = form.client_token.data or ""
-    if form.validate_on_submit() and len(token) == 32:
-        if existing_request(family, token) is None and not form.check_enrollments():
-            return render_page("planning/period.html", form=form, groups=None), 422
-        saved, created = save_period_request(family, current_user, form.ask(),
-                                             current_town().holiday_zone, token,
-                                             shown=form.apercu.data or None)
-        if saved is None:
-            # The plan changed since the preview: nothing is asked; the new one is shown.
-            db.session.rollback()
-            return render_page("planning/period.html", form=form, changed=True,
-                               **_preview(form)), 409
-        if created:
-            enqueue_request(saved)
-        db.session.commit()
-        if created:
-            flash(_("Votre demande sur la période a été envoyée : les jours concernés sont en "
-                    "attente. Vous recevrez un accusé de réception puis la réponse par "
-                    "email."), "success")
-        else:
-            flash(_("Cette demande avait déjà été envoyée : elle n'a pas été enregistrée une "
-                    "seconde fois."), "info")
-        return redirect(url_for("planning.index", vue="mois", date=form.first_day.data))
-    if not form.errors:
-        form.form_errors.append(_("Ce formulaire n'est plus valide : rechargez la page."))
-    return render_page("planning/period.html", form=form, groups=None), 422

@@ -1,0 +1,46 @@
+"""The staff dashboard: the day's figures, what waits to be done, occupancy."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
+from blueprints.common.pages import current_town, render_page
+from extensions import db
+from models import Enrollment, Family, Request, User
+from models.calendar import (
+    school_holidays_known_until,
+    school_year_label,
+    school_years_without_holiday_data,
+)
+from models.clock import paris_to_utc, paris_today, to_paris, utcnow
+from models.occupancy import occupancy
+from models.requests import RECEIVED
+
+DASHBOARD_WEEKS = 4
+
+def _count(statement):
+    return db.session.scalar(statement) or 0
+
+
+@bp.get("/")
+def index():
+    today = paris_today()
+    midnight = paris_to_utc(to_paris(utcnow()).replace(hour=0, minute=0, second=0,
+                                                       microsecond=0, tzinfo=None))
+    counts = {
+        "families": _count(select(func.count(Family.id))),
+        "accounts": _count(select(func.count(User.id)).where(User.guardian_id.is_not(None))),
+        "requests_today": _count(select(func.count(Request.id))
+                                 .where(Request.submitted_at >= midnight)),
+        "requests_waiting": _count(select(func.count(Request.id))
+                                   .where(Request.status == RECEIVED)),
+    }
+    todo = [(label, count(), endpoint) for label, count, endpoint in DASHBOARD_COUNTERS]
+    loads = occupancy(today, today + timedelta(weeks=DASHBOARD_WEEKS) - timedelta(days=1),
+                      current_town().holiday_zone)
+    return render_page("admin/index.html", counts=counts, todo=todo, loads=loads, today=today,
+                       weeks=DASHBOARD_WEEKS,
+                       unknown_holidays=[school_year_label(year) for year in
+                                         school_years_without_holiday_data(
+                                             Enrollment.planned_school_years(today))],
+                       holidays_known_until=school_holidays_known_until())

@@ -1,0 +1,43 @@
+"""The shared kit of the areas: page rendering and errors, the form vocabulary and
+fields, words and dates, files and rich text, PDFs, the home counters, the family file
+shared by parents and staff. Every template filter and global is registered here, once,
+from the app factory: an email rendered by a job needs no area registered."""
+from flask import current_app
+from flask_babel import get_locale
+
+from blueprints.common import dates, family_display, invoices
+from blueprints.common.documents import document_kind
+from blueprints.common.files import file_size
+from blueprints.common.pages import (
+    ERRORS,
+    PARENT_NAV,
+    current_town,
+    error_handler,
+    wants_fragment,
+)
+from blueprints.common.rich_text import render_markdown
+from blueprints.common.words import planning_words
+
+
+def init_app(app):
+    for status in ERRORS:
+        app.register_error_handler(status, error_handler(status))
+    app.jinja_env.filters.update(
+        day_in_words=dates.day_in_words, moment_in_words=dates.moment_in_words,
+        short_day=dates.short_day, upper_first=dates.upper_first,
+        formal_name=dates.formal_name, markdown=render_markdown, filesize=file_size,
+        document_kind=document_kind, **invoices.FILTERS)
+    app.jinja_env.globals.update(
+        period_in_words=dates.period_in_words, request_phrase=dates.request_phrase,
+        planning_words=planning_words, is_fragment=wants_fragment,
+        **family_display.TEMPLATE_GLOBALS)
+    app.extensions["babel"].instance.date_formats.update(dates.DATE_FORMATS)
+
+    @app.context_processor
+    def portal_context():
+        return {
+            "town": current_town(),
+            "current_locale": str(get_locale()),
+            "parent_nav": [(endpoint, label) for endpoint, label in PARENT_NAV
+                           if endpoint in current_app.view_functions],
+        }

@@ -1,0 +1,35 @@
+"""The home page's "Évolution de vos dernières informations" is a registry: each area
+registers a counter (how many things changed for the family since a moment, its label,
+and the page that lists them), in a few lines next to its own views:
+
+    @home_counter("documents.index", _l("Documents examinés"), position=30)
+    def reviewed_documents(family_id, since):
+        return Document.reviewed_since(family_id, since)
+
+A counter shows only when its page exists in the app, as the navigation does.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class HomeCounter:
+    endpoint: str
+    label: str
+    count: Callable[..., int]
+    position: int
+
+
+HOME_COUNTERS = []
+
+
+def home_counter(endpoint, label, position=100):
+    """Register `count(family_id, since) -> int` as a counter of the home page, shown as
+    "label : number", a link to `endpoint`; counters are listed by `position`."""
+
+    def register(count):
+        HOME_COUNTERS.append(HomeCounter(endpoint, label, count, position))
+        HOME_COUNTERS.sort(key=lambda counter: counter.position)
+        return count
+
+    return register

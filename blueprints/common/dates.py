@@ -1,0 +1,74 @@
+"""Dates, periods and names in words, in the reader's language. A planning page says
+the same dates many times: they are formatted once per language."""
+from datetime import UTC
+from functools import lru_cache
+
+from babel import dates
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+
+from blueprints.common.words import planning_words
+from models.clock import PARIS
+
+
+@lru_cache(maxsize=8192)
+def _format_day(day, pattern, locale):
+    return dates.format_date(day, pattern, locale=locale)
+
+
+@lru_cache(maxsize=8192)
+def _format_moment(moment, pattern, locale):
+    return dates.format_datetime(moment.replace(tzinfo=UTC), pattern, tzinfo=PARIS,
+                                 locale=locale)
+
+
+def day_in_words(day):
+    """'lundi 7 septembre'."""
+    return _format_day(day, _("EEEE d MMMM"), str(get_locale()))
+
+
+def moment_in_words(moment):
+    """A naive-UTC datetime as Paris time in words: 'mardi 8 septembre à 10:00'."""
+    return _format_moment(moment, _("EEEE d MMMM 'à' HH:mm"), str(get_locale()))
+
+
+def short_day(day):
+    """'lun. 7/9', as in the planning's column titles."""
+    return _format_day(day, _("EEE d/M"), str(get_locale()))
+
+
+def period_in_words(first, last, short=False):
+    """'le jeudi 3 décembre' for one day, else 'du jeudi 3 décembre au vendredi 4
+    décembre'; short: 'le 03/12/2026', 'du 03/12/2026 au 04/12/2026'."""
+    words = (lambda day: format_date(day, "short")) if short else day_in_words
+    if first == last:
+        return _("le %(day)s", day=words(first))
+    return _("du %(first)s au %(last)s", first=words(first), last=words(last))
+
+
+def request_phrase(kind, request):
+    """A request in a sentence: kind is "title" (Mes demandes), "received" (the receipt)
+    or "decided" (the decision email); one whole phrase per action (see words.py)."""
+    phrase = planning_words()["requests"][kind][request.action]
+    return phrase % {"when": moment_in_words(request.submitted_at)}
+
+
+def upper_first(text):
+    """'Mardi 8 décembre': only the first letter (Jinja's capitalize lowers the rest,
+    CSS capitalize raises every word)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+def formal_name(user):
+    """How an email greets a person: civility and names as the family file spells
+    them. Each language orders them (English drops the French civility)."""
+    civility, first_name, last_name = user.names_on_file
+    return " ".join(_("%(civility)s %(first_name)s %(last_name)s", civility=civility,
+                      first_name=first_name, last_name=last_name).split())
+
+
+# Flask-Babel's "short" and "long" dates follow the locale: in English "11/28/26" and
+# "November 28, 2026". Day first in every language of ours (French is already so).
+DATE_FORMATS = {"date.short": "dd/MM/y", "datetime.short": "dd/MM/y HH:mm",
+                "date.long": "d MMMM y"}
