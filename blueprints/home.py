@@ -1,7 +1,9 @@
 """Accueil: the parent's home page (section 2 of the guide) and the service's news.
 Each area registers its counters (blueprints/common/counters.py).
 """
-from flask import Blueprint, abort, current_app, request
+from functools import partial
+
+from flask import Blueprint, abort, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -9,10 +11,11 @@ from sqlalchemy import func, select
 from blueprints.common import counters as home_counters
 from blueprints.common.counters import home_counter
 from blueprints.common.files import send_stored
+from blueprints.common.pager import page_of
 from blueprints.common.pages import render_page
 from extensions import db
 from models import ChangeRequest, News, Request
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 from models.requests import PROCESSED
 from security import parent_required
 
@@ -48,10 +51,6 @@ def previous_visit(user):
     return user.previous_login_at or user.created_at
 
 
-def today():
-    return to_paris(utcnow()).date()
-
-
 @bp.get("/")
 def index():
     family = current_user.family
@@ -59,7 +58,7 @@ def index():
     views = current_app.view_functions
     counters = [(counter, counter.count(family.id, since))
                 for counter in home_counters.HOME_COUNTERS if counter.endpoint in views]
-    news = News.visible(today(), limit=NEWS_ON_HOME + 1)
+    news = News.visible(paris_today(), limit=NEWS_ON_HOME + 1)
     return render_page("home/index.html", family=family, since=since, counters=counters,
                        news=news[:NEWS_ON_HOME], more_news=len(news) > NEWS_ON_HOME,
                        decisions=ChangeRequest.recent_decisions(family.id, limit=5),
@@ -70,14 +69,12 @@ def index():
 
 @bp.get("/actualites")
 def news_list():
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = News.visible(today(), limit=NEWS_PER_PAGE + 1, offset=(page - 1) * NEWS_PER_PAGE)
-    return render_page("home/news_list.html", news=rows[:NEWS_PER_PAGE], page=page,
-                       has_more=len(rows) > NEWS_PER_PAGE)
+    shown = page_of(partial(News.visible, paris_today()), NEWS_PER_PAGE)
+    return render_page("home/news_list.html", news=shown.rows, **shown.context)
 
 
 def _visible_news_or_404(news_id):
-    item = News.get_visible(news_id, today())
+    item = News.get_visible(news_id, paris_today())
     if item is None:
         abort(404)  # a draft, a scheduled or an expired item is not there for families
     return item

@@ -14,7 +14,7 @@ from jobs.emails import external_url, queue_email
 from jobs.sweep import sweeper
 from models import AuditEvent, Invoice, InvoicingRun, Town
 from models.billing import families_with_activity, invoiced_families, issue_invoices, month_bounds
-from models.clock import to_paris, utcnow
+from models.clock import paris_today, utcnow
 from models.db_tools import begin_write
 
 CHUNK = 50
@@ -73,7 +73,7 @@ def run_invoicing(run_id):
          invoices_created=db.session.scalar(select(func.count(Invoice.id))
                                             .where(Invoice.run_id == run_id)), error="")
     db.session.commit()
-    today = to_paris(utcnow()).date()
+    today = paris_today()
     town = Town.current()
     try:
         for start in range(0, len(todo), CHUNK):

@@ -26,8 +26,10 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     insert,
+    or_,
     select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
@@ -332,8 +334,13 @@ class Invoice(db.Model):
     def balance(self):
         return self.total - self.amount_paid
 
+    @hybrid_property
+    def is_open(self):
+        """Still something to pay on it (in Python and in SQL alike)."""
+        return self.amount_paid < self.total
+
     def status_on(self, today):
-        if self.amount_paid >= self.total:
+        if not self.is_open:
             return PAID
         if today > self.due_on:
             return LATE
@@ -354,7 +361,25 @@ class Invoice(db.Model):
     @classmethod
     def overdue_count(cls, today):
         return db.session.scalar(select(func.count(cls.id)).where(
-            cls.amount_paid < cls.total, cls.due_on < today)) or 0
+            cls.is_open, cls.due_on < today)) or 0
+
+    @classmethod
+    def search(cls, limit, offset, today, month=None, status="", text=""):
+        """Invoices for the staff list, newest number first; `status` is paid, late or
+        "open" (anything left to pay); `text` a family name or an invoice number."""
+        query = select(cls).order_by(cls.number.desc())
+        if month:
+            query = query.where(cls.month == month)
+        if status == PAID:
+            query = query.where(~cls.is_open)
+        elif status == LATE:
+            query = query.where(cls.is_open, cls.due_on < today)
+        elif status == "open":
+            query = query.where(cls.is_open)
+        if text:
+            pattern = f"%{text}%"
+            query = query.where(or_(cls.family_name.ilike(pattern), cls.number.ilike(pattern)))
+        return db.session.scalars(query.limit(limit).offset(offset)).all()
 
 
 class InvoiceLine(db.Model):
@@ -659,7 +684,7 @@ def apply_credit(family_ids):
         return
     open_invoices = defaultdict(list)
     for invoice in db.session.scalars(select(Invoice).where(
-            Invoice.family_id.in_(list(free)), Invoice.amount_paid < Invoice.total)
+            Invoice.family_id.in_(list(free)), Invoice.is_open)
             .order_by(Invoice.month, Invoice.id)):
         open_invoices[invoice.family_id].append(invoice)
     allocations = []

@@ -21,6 +21,7 @@ from models.planning import (
     Booking,
     Enrollment,
     PlanningCalendar,
+    is_enrolled,
 )
 from models.requests import REFUSED
 
@@ -117,7 +118,7 @@ def family_planning(children, first_day, last_day, zone, now=None):
         for activity in activities:
             why = calendar.why_not_running(activity, day)
             takers = [c for c in children
-                      if (c.id, activity.id, school_year_of(day)) in enrolled]
+                      if is_enrolled(enrolled, c.id, activity.id, day)]
             if why:
                 reasons.add(why)
                 if why == CLOSED and takers:

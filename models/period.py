@@ -27,6 +27,7 @@ from models.planning import (
     Booking,
     Enrollment,
     PlanningCalendar,
+    is_enrolled,
 )
 from models.requests import NOT_ENROLLED, PERIOD, Request, RequestLine
 
@@ -99,7 +100,7 @@ def plan_period(ask, zone, now=None):
             group = GroupPlan(child, activity)
             for day in days:
                 reason = calendar.why_not_running(activity, day)
-                if reason is None and (child.id, activity.id, school_year_of(day)) not in enrolled:
+                if reason is None and not is_enrolled(enrolled, child.id, activity.id, day):
                     reason = NOT_ENROLLED
                 state = states.get((child.id, activity.id, day), NONE)
                 reason = reason or _skip_reason(ask.action, state)

@@ -12,10 +12,14 @@ from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, fun
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
+from models.attendance import ABSENT, ILL, Attendance
+from models.audit import AuditEvent
 from models.calendar import school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.family import Child, Family
 from models.planning import (
+    ABSENCE,
     ACTION_FOR_STATE,
     FINAL_STATE_FOR,
     NONE,
@@ -27,6 +31,7 @@ from models.planning import (
     Booking,
     Enrollment,
     PlanningCalendar,
+    is_enrolled,
 )
 
 RECEIVED = "received"
@@ -192,6 +197,34 @@ class RequestLine(db.Model):
     def refused(self):
         return self.outcome == REFUSED
 
+    @classmethod
+    def search(cls, limit, offset, first_day=None, last_day=None, activity_id=None,
+               child_name="", family_name="", outcome=""):
+        """Request lines for the staff list, newest request first; `outcome` is accepted,
+        refused or "pending" (not decided yet)."""
+        query = (select(cls).join(Request).join(Child, Child.id == cls.child_id)
+                 .join(Family, Family.id == Request.family_id)
+                 .order_by(Request.submitted_at.desc(), cls.day)
+                 .options(selectinload(cls.request).selectinload(Request.family),
+                          selectinload(cls.request).selectinload(Request.staff_user),
+                          selectinload(cls.child), selectinload(cls.activity)))
+        if first_day:
+            query = query.where(cls.day >= first_day)
+        if last_day:
+            query = query.where(cls.day <= last_day)
+        if activity_id:
+            query = query.where(cls.activity_id == activity_id)
+        if child_name:
+            pattern = f"%{child_name}%"
+            query = query.where(Child.first_name.ilike(pattern) | Child.last_name.ilike(pattern))
+        if family_name:
+            query = query.where(Family.name.ilike(f"%{family_name}%"))
+        if outcome in (ACCEPTED, REFUSED):
+            query = query.where(cls.outcome == outcome)
+        elif outcome == "pending":
+            query = query.where(cls.outcome.is_(None))
+        return db.session.scalars(query.limit(limit).offset(offset)).all()
+
 
 def _locked_cell(child, activity, day):
     """The planning cell, created if needed and locked until the transaction ends."""
@@ -256,8 +289,13 @@ def ask_as_staff(family, child, activity, day, action, staff_user, reason, zone)
     if ACTION_FOR_STATE.get(booking.state) != action:
         db.session.commit()
         return StaffAsk(state=booking.state)
-    return StaffAsk(request=_open_request(booking, family, action, kind=CELL,
-                                          staff_user_id=staff_user.id, staff_reason=reason))
+    request = _open_request(booking, family, action, kind=CELL, staff_user_id=staff_user.id,
+                            staff_reason=reason)
+    if action == ABSENCE:  # the family called in: the child is ill, the roll call says so
+        Attendance.mark(child.id, activity.id, day, ABSENT, staff_user, reason=ILL)
+    AuditEvent.record(staff_user, "request.emergency", request, family_id=family.id,
+                      kind=action, day=day.isoformat(), activity_id=activity.id)
+    return StaffAsk(request=request)
 
 
 def refusal_now(child, activity, day, action, zone, by_staff=False):
@@ -317,7 +355,7 @@ def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_a
     not_running = calendar.why_not_running(activity, line.day)
     if not_running:
         return not_running
-    if (line.child_id, activity.id, school_year_of(line.day)) not in enrolled:
+    if not is_enrolled(enrolled, line.child_id, activity.id, line.day):
         return NOT_ENROLLED
     if deadline_applies and not activity.is_in_time(line.day, submitted_at):
         return LATE

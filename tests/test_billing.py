@@ -11,7 +11,7 @@ from extensions import db
 from jobs import invoicing
 from models import BillingSettings, Invoice, InvoicingRun, OutboundEmail, QfBracket, Tariff
 from models.billing import bracket_for, issue_invoices
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 from tests.billing_helpers import (
     HTMX,
     MONTH,
@@ -30,8 +30,7 @@ from tests.helpers import activity, at_once, body, login, page, submit, text_of
 CANTEEN = "Restauration scolaire"
 
 
-def today():
-    return to_paris(utcnow()).date()
+today = paris_today  # Paris time, moved by PORTAIL_TEST_TODAY
 
 
 def lines_of(invoice):

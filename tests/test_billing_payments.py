@@ -23,7 +23,7 @@ from models import (
     Tariff,
 )
 from models.billing import issue_invoices
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 from tests.billing_helpers import (
     HTMX,
     MONTH,
@@ -41,8 +41,7 @@ CANTEEN = "Restauration scolaire"
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
 
 
-def today():
-    return to_paris(utcnow()).date()
+today = paris_today  # Paris time, moved by PORTAIL_TEST_TODAY
 
 
 @pytest.fixture

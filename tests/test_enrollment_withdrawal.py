@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Booking, Enrollment, Family
 from models.calendar import school_year_of
+from models.clock import paris_today
 from tests.helpers import activity, body, child, csrf_from, login, page, text_of, upcoming_day
 
 CANTEEN = "Restauration scolaire"
@@ -41,7 +42,7 @@ def test_withdrawing_a_child_releases_its_bookings_and_tells_the_family(
         client, other_client, planning, run_jobs, mailbox):
     canteen = activity(CANTEEN)
     day = upcoming_day(canteen, days_ahead=3)
-    later = upcoming_day(canteen, days_ahead=(day - date.today()).days + 1)
+    later = upcoming_day(canteen, days_ahead=(day - paris_today()).days + 1)
     set_state("Léa", CANTEEN, day, "reserved")
     set_state("Léa", CANTEEN, later, "pending_reservation")
     set_state("Hugo", CANTEEN, day, "reserved")
@@ -49,7 +50,7 @@ def test_withdrawing_a_child_releases_its_bookings_and_tells_the_family(
     meals_before = meals_on(client, day)
     to_release = db.session.scalar(select(func.count()).select_from(Booking).where(
         Booking.child_id == child("Léa").id, Booking.activity_id == canteen.id,
-        Booking.day > date.today(), Booking.state.in_(("reserved", "pending_reservation"))))
+        Booking.day > paris_today(), Booking.state.in_(("reserved", "pending_reservation"))))
     assert to_release >= 2  # the demo's reservations of the coming weeks, and ours
 
     martin = db.session.scalar(select(Family).where(Family.name == "MARTIN"))

@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from blueprints.common import counters as home_counters
 from extensions import db
 from models import Document, Family, News, Request, StoredFile, User, UserSession
-from models.clock import to_paris, utcnow
+from models.clock import paris_today, utcnow
 from models.documents import ACCEPTED
 from models.requests import PROCESSED, RECEIVED
 from tests.helpers import body, login, page, submit
@@ -41,8 +41,7 @@ def add_reviewed_document(reviewed_at):
     db.session.commit()
 
 
-def today():
-    return to_paris(utcnow()).date()
+today = paris_today  # Paris time, moved by PORTAIL_TEST_TODAY
 
 
 COUNTER_RE = re.compile(r'<a href="([^"]+)"><span class="counter__label">([^<]+)</span> '

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Activity, News
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 from tests.helpers import body, csrf_from, login, page, submit
 from tests.samples import pdf_bytes, upload
 
@@ -104,8 +104,7 @@ def test_guide_explains_each_step_with_the_portals_own_screens(client, app, demo
     assert 'alt=""' not in html
 
 
-def today():
-    return to_paris(utcnow()).date()
+today = paris_today  # Paris time, moved by PORTAIL_TEST_TODAY
 
 
 def test_staff_write_schedule_publish_and_unpublish_news(client, other_client, demo):

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import ChangeRequest, Child
+from models.clock import paris_today
 from tests.family_helpers import child, edit, family, guardian
 from tests.helpers import body, csrf_from, page
 
@@ -36,14 +37,14 @@ def test_retrying_a_job_that_does_not_exist_is_a_404(agent_client):
 
 
 def years_ago(years):
-    today = date.today()
+    today = paris_today()
     return today.replace(year=today.year - years, day=min(today.day, 28))
 
 
 CHILD_DATES = [("0001-01-01", "Vérifiez l'année : un enfant inscrit au service a moins de 25 ans."),
                ("1800-06-01", "un enfant inscrit au service a moins de 25 ans"),
                (years_ago(26).isoformat(), "un enfant inscrit au service a moins de 25 ans"),
-               ((date.today() + timedelta(days=2)).isoformat(),
+               ((paris_today() + timedelta(days=2)).isoformat(),
                 "La date de naissance ne peut pas être dans le futur.")]
 
 

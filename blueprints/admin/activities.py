@@ -1,5 +1,5 @@
 """Activities and their rules (admins), closures and enrollments (staff)."""
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -143,7 +143,7 @@ def closures():
                        "Fermeture enregistrée : %(num)s réservations libérées, les familles "
                        "concernées sont prévenues par email.", len(released)), "success")
         return redirect(url_for("admin.closures"))
-    upcoming = db.session.scalars(select(Closure).where(Closure.last_day >= date.today())
+    upcoming = db.session.scalars(select(Closure).where(Closure.last_day >= today())
                                   .order_by(Closure.first_day)).all()
     status = form_status()
     return render_page("admin/activities/closures.html", form=form, closures=upcoming,

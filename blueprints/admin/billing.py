@@ -3,6 +3,7 @@ medical certificates of illness absences, a family's billing details and the SEP
 direct-debit file. Tariffs and billing rules (admins) are in tariffs.py."""
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sepaxml.validation import ValidationError as SepaValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import (
@@ -32,6 +33,7 @@ from blueprints.common.forms import REQUIRED, ConfirmForm
 from blueprints.common.invoices import METHOD_LABELS, STATUS_LABELS
 from blueprints.common.invoices import euros as _euros
 from blueprints.common.invoices import invoice_pdf_response as pdf_response
+from blueprints.common.pager import page_of
 from blueprints.common.pages import render_page
 from extensions import db
 from jobs.invoicing import start_run
@@ -117,25 +119,12 @@ def invoicing_run(run_id):
 def invoices():
     filters = {"mois": request.args.get("mois", ""), "statut": request.args.get("statut", ""),
                "q": request.args.get("q", "").strip()}
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = select(Invoice).order_by(Invoice.number.desc())
-    if filters["mois"]:
-        first, _last = month_arg(filters["mois"])
-        query = query.where(Invoice.month == first)
-    if filters["statut"] == PAID:
-        query = query.where(Invoice.amount_paid >= Invoice.total)
-    elif filters["statut"] == LATE:
-        query = query.where(Invoice.amount_paid < Invoice.total, Invoice.due_on < today())
-    elif filters["statut"] == "open":
-        query = query.where(Invoice.amount_paid < Invoice.total)
-    if filters["q"]:
-        pattern = f"%{filters['q']}%"
-        query = query.where(or_(Invoice.family_name.ilike(pattern),
-                                Invoice.number.ilike(pattern)))
-    rows = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    month = month_arg(filters["mois"])[0] if filters["mois"] else None
+    shown = page_of(partial(Invoice.search, today=today(), month=month,
+                            status=filters["statut"], text=filters["q"]), PAGE_SIZE)
     pager_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_page("admin/billing/invoices.html", block="results", invoices=rows[:PAGE_SIZE],
-                       has_more=len(rows) > PAGE_SIZE, page=page, filters=filters,
+    return render_page("admin/billing/invoices.html", block="results", invoices=shown.rows,
+                       filters=filters, **shown.context,
                        pager_args=pager_args, today=today(),
                        statuses=[("open", _l("À payer")), (LATE, STATUS_LABELS[LATE]),
                                  (PAID, STATUS_LABELS[PAID])])

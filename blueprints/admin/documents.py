@@ -1,4 +1,6 @@
 """Documents sent by families: the staff's queue, and the decision on each one."""
+from functools import partial
+
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +13,7 @@ from wtforms.validators import Length, ValidationError
 from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
 from blueprints.common.documents import document_kind
 from blueprints.common.files import send_stored
+from blueprints.common.pager import page_of
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
@@ -43,12 +46,9 @@ def documents():
     status = request.args.get("statut", RECEIVED)
     if status not in STATUSES:
         status = RECEIVED
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = Document.queue(status, limit=DOCUMENTS_PER_PAGE + 1,
-                          offset=(page - 1) * DOCUMENTS_PER_PAGE)
-    return render_page("admin/documents/list.html", documents=rows[:DOCUMENTS_PER_PAGE],
-                       status=status, page=page, has_more=len(rows) > DOCUMENTS_PER_PAGE,
-                       waiting=Document.count_waiting())
+    shown = page_of(partial(Document.queue, status), DOCUMENTS_PER_PAGE)
+    return render_page("admin/documents/list.html", documents=shown.rows, status=status,
+                       waiting=Document.count_waiting(), **shown.context)
 
 
 @bp.route("/documents/<int:document_id>", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, ChangeRequest, Child, Family, Guardian
-from security import no_store
+from security import is_htmx, no_store
 
 PAGE_SIZE = 50
 LETTER_KEY = "code_letter"
@@ -43,7 +43,7 @@ def families():
         ))
     rows = db.session.scalars(statement.limit(PAGE_SIZE)).all()
     return render_page("admin/families/list.html", families=rows, query=query,
-                       block="results" if request.headers.get("HX-Request") else "content")
+                       block="results" if is_htmx() else "content")
 
 
 @bp.route("/familles/nouvelle", methods=["GET", "POST"])

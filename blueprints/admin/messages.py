@@ -1,4 +1,6 @@
 """The staff's inbox of messages from families, and their replies (sent by email too)."""
+from functools import partial
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -7,6 +9,7 @@ from flask_login import current_user
 
 from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
 from blueprints.common.forms import ReplyForm
+from blueprints.common.pager import page_of
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
@@ -23,13 +26,10 @@ DASHBOARD_COUNTERS.append((lambda n: ngettext("message en attente de réponse",
 @bp.get("/messages")
 def messages():
     awaiting_only = request.args.get("tous") != "1"
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = ContactThread.inbox(awaiting_only, limit=THREADS_PER_PAGE + 1,
-                               offset=(page - 1) * THREADS_PER_PAGE)
-    return render_page("admin/messages/list.html", threads=rows[:THREADS_PER_PAGE],
-                       awaiting_only=awaiting_only, page=page,
-                       has_more=len(rows) > THREADS_PER_PAGE,
-                       awaiting=ContactThread.count_awaiting())
+    shown = page_of(partial(ContactThread.inbox, awaiting_only), THREADS_PER_PAGE)
+    return render_page("admin/messages/list.html", threads=shown.rows,
+                       awaiting_only=awaiting_only, awaiting=ContactThread.count_awaiting(),
+                       **shown.context)
 
 
 @bp.route("/messages/<int:thread_id>", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 """Actualités in the staff area: write, schedule, publish and unpublish news."""
+
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -11,20 +12,17 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from blueprints.admin.blueprint import bp
 from blueprints.common.files import CheckedFileField, send_stored
 from blueprints.common.forms import REQUIRED, ConfirmForm
+from blueprints.common.pager import page_of
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, News, StoredFile
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 from models.files import PDF
 
 NEWS_PER_PAGE = 30
 MARKDOWN_HINT = _l("Mise en forme simple : **gras**, *italique*, une ligne vide entre deux "
                    "paragraphes, « - » en début de ligne pour une liste, [texte](https://…) "
                    "pour un lien.")
-
-
-def today():
-    return to_paris(utcnow()).date()
 
 
 class NewsForm(FlaskForm):
@@ -48,11 +46,9 @@ class NewsForm(FlaskForm):
 
 @bp.get("/actualites")
 def news():
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = News.latest(limit=NEWS_PER_PAGE + 1, offset=(page - 1) * NEWS_PER_PAGE)
-    return render_page("admin/news/list.html", items=rows[:NEWS_PER_PAGE], page=page,
-                       has_more=len(rows) > NEWS_PER_PAGE, today=today(),
-                       action_form=ConfirmForm())
+    shown = page_of(News.latest, NEWS_PER_PAGE)
+    return render_page("admin/news/list.html", items=shown.rows, today=paris_today(),
+                       action_form=ConfirmForm(), **shown.context)
 
 
 def _save(form, item):
@@ -73,7 +69,7 @@ def _save(form, item):
 
 @bp.route("/actualites/nouvelle", methods=["GET", "POST"])
 def new_news():
-    form = NewsForm(data={"publish_on": today()} if request.method == "GET" else None)
+    form = NewsForm(data={"publish_on": paris_today()} if request.method == "GET" else None)
     if form.validate_on_submit():
         item = News(author_id=current_user.id, published=False)
         _save(form, item)
@@ -85,7 +81,7 @@ def new_news():
               "success")
         return redirect(url_for("admin.edit_news", news_id=item.id))
     status = form_status()
-    return render_page("admin/news/form.html", form=form, item=None, today=today()), status
+    return render_page("admin/news/form.html", form=form, item=None, today=paris_today()), status
 
 
 @bp.route("/actualites/<int:news_id>", methods=["GET", "POST"])
@@ -101,7 +97,7 @@ def edit_news(news_id):
         flash(_("Actualité enregistrée."), "success")
         return redirect(url_for("admin.edit_news", news_id=item.id))
     status = form_status()
-    return render_page("admin/news/form.html", form=form, item=item, today=today(),
+    return render_page("admin/news/form.html", form=form, item=item, today=paris_today(),
                        action_form=ConfirmForm()), status
 
 
@@ -117,7 +113,7 @@ def publish_news(news_id):
     AuditEvent.record(current_user, "news.published" if item.published else "news.unpublished",
                       item)
     db.session.commit()
-    if item.published and item.publish_on > today():
+    if item.published and item.publish_on > paris_today():
         flash(_("Actualité programmée : elle sera visible à partir du %(date)s.",
                 date=format_date(item.publish_on, "long")), "success")
     elif item.published:

@@ -1,6 +1,7 @@
 """Requests in the staff area: the list with its filters, and acting for a family in an
 emergency ("en cas d'urgence ou maladie, contactez le service enfance")."""
 from datetime import date
+from functools import partial
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import format_date
@@ -8,8 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
@@ -17,12 +16,12 @@ from blueprints.admin.blueprint import bp
 from blueprints.admin.families import family_or_404
 from blueprints.common.fields import DayField
 from blueprints.common.forms import REQUIRED
+from blueprints.common.pager import page_of
 from blueprints.common.pages import current_town, form_status, render_page
 from blueprints.common.words import planning_words
 from extensions import db
 from jobs.requests import enqueue_request
-from models import Activity, AuditEvent, Child, Family, Request, RequestLine
-from models.attendance import ABSENT, ILL, Attendance
+from models import Activity, RequestLine
 from models.planning import (
     ABSENCE,
     CLOSED,
@@ -62,33 +61,13 @@ def requests():
         "famille": request.args.get("famille", "").strip(),
         "resultat": request.args.get("resultat", ""),
     }
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = (select(RequestLine).join(Request).join(Child, Child.id == RequestLine.child_id)
-             .join(Family, Family.id == Request.family_id)
-             .order_by(Request.submitted_at.desc(), RequestLine.day)
-             .options(selectinload(RequestLine.request).selectinload(Request.family),
-                      selectinload(RequestLine.request).selectinload(Request.staff_user),
-                      selectinload(RequestLine.child), selectinload(RequestLine.activity)))
-    if filters["du"]:
-        query = query.where(RequestLine.day >= filters["du"])
-    if filters["au"]:
-        query = query.where(RequestLine.day <= filters["au"])
-    if filters["activite"]:
-        query = query.where(RequestLine.activity_id == filters["activite"])
-    if filters["enfant"]:
-        pattern = f"%{filters['enfant']}%"
-        query = query.where(Child.first_name.ilike(pattern) | Child.last_name.ilike(pattern))
-    if filters["famille"]:
-        query = query.where(Family.name.ilike(f"%{filters['famille']}%"))
-    if filters["resultat"] in (ACCEPTED, REFUSED):
-        query = query.where(RequestLine.outcome == filters["resultat"])
-    elif filters["resultat"] == "pending":
-        query = query.where(RequestLine.outcome.is_(None))
-    lines = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    shown = page_of(partial(
+        RequestLine.search, first_day=filters["du"], last_day=filters["au"],
+        activity_id=filters["activite"], child_name=filters["enfant"],
+        family_name=filters["famille"], outcome=filters["resultat"]), PAGE_SIZE)
     pager_args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_page("admin/requests/list.html", block="results", lines=lines[:PAGE_SIZE],
-                       pager_args=pager_args,
-                       has_more=len(lines) > PAGE_SIZE, page=page, filters=filters,
+    return render_page("admin/requests/list.html", block="results", lines=shown.rows,
+                       pager_args=pager_args, filters=filters, **shown.context,
                        activities=Activity.ordered(only_active=False), outcomes=OUTCOMES)
 
 
@@ -151,12 +130,6 @@ def emergency(family_id):
         if asked.request is None:
             _say_why_not(form, asked)
         else:
-            if form.action.data == ABSENCE:
-                Attendance.mark(child.id, activity.id, form.day.data, ABSENT, current_user,
-                                reason=ILL)
-            AuditEvent.record(current_user, "request.emergency", asked.request,
-                              family_id=family.id, kind=form.action.data,
-                              day=form.day.data.isoformat(), activity_id=activity.id)
             enqueue_request(asked.request)
             db.session.commit()
             flash(_("Demande enregistrée pour la famille : elle reçoit les emails habituels."),

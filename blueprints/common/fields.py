@@ -9,7 +9,7 @@ from wtforms import DateField, Field, SelectChoice, SelectMultipleField
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from models.clock import to_paris, utcnow
+from models.clock import paris_today
 
 WEEKDAY_CHOICES = [SelectChoice(str(number), label) for number, label in enumerate(
     [_l("Lundi"), _l("Mardi"), _l("Mercredi"), _l("Jeudi"), _l("Vendredi"), _l("Samedi"),
@@ -45,13 +45,9 @@ GUARDIAN_BORN_FROM = date(1900, 1, 1)
 FUTURE_BIRTH = _l("La date de naissance ne peut pas être dans le futur.")
 
 
-def _paris_today():
-    return to_paris(utcnow()).date()
-
-
 def child_birth_date(_form, field):
     """A child's birth date: not in the future, at most 25 years ago."""
-    today = _paris_today()
+    today = paris_today()
     if field.data and field.data > today:
         raise ValidationError(FUTURE_BIRTH)
     if field.data and field.data < today - CHILD_MAX_AGE:
@@ -61,7 +57,7 @@ def child_birth_date(_form, field):
 
 def guardian_birth_date(_form, field):
     """A guardian's birth date: not in the future, not before 1900."""
-    if field.data and field.data > _paris_today():
+    if field.data and field.data > paris_today():
         raise ValidationError(FUTURE_BIRTH)
     if field.data and field.data < GUARDIAN_BORN_FROM:
         raise ValidationError(_l("Vérifiez l'année : la date de naissance ne peut pas être "

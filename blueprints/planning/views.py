@@ -3,6 +3,7 @@ the user's guide)."""
 import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from blueprints.common.pager import page_of
 from blueprints.common.pages import current_town, own_or_404, render_alert, render_page
 from blueprints.common.words import planning_words
 from blueprints.planning.blueprint import bp
@@ -210,9 +212,6 @@ def _referrer_path():
 
 @bp.get("/mes-demandes")
 def requests():
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = Request.for_family(_family().id, limit=REQUESTS_PER_PAGE + 1,
-                              offset=(page - 1) * REQUESTS_PER_PAGE)
-    return render_page("planning/requests.html", requests=rows[:REQUESTS_PER_PAGE], page=page,
-                       has_more=len(rows) > REQUESTS_PER_PAGE)
+    shown = page_of(partial(Request.for_family, _family().id), REQUESTS_PER_PAGE)
+    return render_page("planning/requests.html", requests=shown.rows, **shown.context)
 

@@ -4,6 +4,7 @@ Espace facturation on a phone."""
 import pytest
 from playwright.sync_api import expect
 
+from models.clock import paris_today
 from tests.billing_helpers import MONTH, book, days_of, mark
 from tests.e2e.conftest import fill_login
 
@@ -59,12 +60,11 @@ def test_staff_type_a_french_amount_and_confirm_an_overpayment(desktop, demo):
     from extensions import db
     from models import Payment
     from models.billing import issue_invoices
-    from models.clock import to_paris, utcnow
     from tests.billing_helpers import family
 
     for day in days_of(CANTEEN, 4):
         book("Léa", CANTEEN, day)
-    issue_invoices([family("MARTIN").id], MONTH, to_paris(utcnow()).date())  # 9,40 €
+    issue_invoices([family("MARTIN").id], MONTH, paris_today())  # 9,40 €
     db.session.commit()
     fill_login(desktop, *demo.AGENT)
     desktop.goto(f"/admin/familles/{family('MARTIN').id}/facturation")
