@@ -16,7 +16,7 @@ from blueprints.common.pages import (
     wants_fragment,
 )
 from blueprints.common.rich_text import render_markdown
-from blueprints.common.words import planning_words
+from blueprints.common.words import planning_words, reasons, states
 
 
 def init_app(app):
@@ -29,7 +29,8 @@ def init_app(app):
         document_kind=document_kind, **invoices.FILTERS)
     app.jinja_env.globals.update(
         period_in_words=dates.period_in_words, request_phrase=dates.request_phrase,
-        planning_words=planning_words, is_fragment=wants_fragment,
+        planning_words=planning_words, is_fragment=wants_fragment, states=states,
+        reasons=reasons,
         **family_display.TEMPLATE_GLOBALS)
     app.extensions["babel"].instance.date_formats.update(dates.DATE_FORMATS)
 

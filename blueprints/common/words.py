@@ -1,18 +1,27 @@
 """The words of the planning, translated once per request and language: a page with a
 hundred cells says "Non réservé" a hundred times."""
+from types import SimpleNamespace
+
 from flask import g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
+from models.period import IN_PROGRESS, NOT_RESERVED
 from models.planning import (
     ABSENCE,
     ABSENT,
+    CLOSED,
     NONE,
+    NOT_ON_THAT_WEEKDAY,
     PENDING_ABSENCE,
     PENDING_RESERVATION,
+    PUBLIC_HOLIDAY,
     RESERVE,
     RESERVED,
+    SCHOOL_HOLIDAY,
 )
+from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED
 
 STATES = {
     NONE: _l("Non réservé"), RESERVED: _l("Réservé"), ABSENT: _l("Absent"),
@@ -34,13 +43,56 @@ REQUEST_PHRASES = {
 }
 
 
+# Why a line was refused, by the reason the job stored (models/requests.py); "late" says
+# its deadline (%(deadline)s).
+REFUSALS = {
+    LATE: _l("hors délai : la date limite était le %(deadline)s"),
+    NOT_ENROLLED: _l("votre enfant n'est pas inscrit à cette activité pour cette année "
+                     "scolaire"),
+    FULL: _l("complet : il n'y a plus de place ce jour-là"),
+    PUBLIC_HOLIDAY: _l("jour férié : l'activité n'a pas lieu"),
+    SCHOOL_HOLIDAY: _l("vacances scolaires : l'activité n'a pas lieu"),
+    CLOSED: _l("fermeture exceptionnelle : l'activité n'a pas lieu ce jour-là"),
+    NOT_ON_THAT_WEEKDAY: _l("l'activité n'a pas lieu ce jour de la semaine"),
+}
+# Why the long-period form skips a day (models/period.py), in the preview.
+SKIPS = {
+    NOT_ON_THAT_WEEKDAY: _l("l'activité n'a pas lieu ce jour-là"),
+    PUBLIC_HOLIDAY: _l("jours fériés"),
+    SCHOOL_HOLIDAY: _l("vacances scolaires"),
+    CLOSED: _l("fermetures exceptionnelles"),
+    NOT_ENROLLED: _l("pas d'inscription pour cette année scolaire"),
+    IN_PROGRESS: _l("une demande est déjà en cours"),
+    NOT_RESERVED: _l("pas de réservation à annuler"),
+}
+ALREADY_DONE = {RESERVE: _l("déjà réservé"), ABSENCE: _l("absence déjà signalée")}
+OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente")}
+
+
+# The codes the models store, by name, for templates to compare with (booking.state ==
+# states.PENDING_ABSENCE) instead of repeating string literals.
+states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
+                         PENDING_RESERVATION=PENDING_RESERVATION,
+                         PENDING_ABSENCE=PENDING_ABSENCE)
+reasons = SimpleNamespace(LATE=LATE, NOT_ENROLLED=NOT_ENROLLED, FULL=FULL,
+                          PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
+                          CLOSED=CLOSED, NOT_ON_THAT_WEEKDAY=NOT_ON_THAT_WEEKDAY)
+
+
+def _translated(words):
+    # Our own catalogue's words (no user input): printed as they are, as Jinja's own
+    # gettext does, in HTML and text alike.
+    return {key: Markup(str(value)) for key, value in words.items()}  # noqa: S704
+
+
 def planning_words():
     key = f"planning_words_{get_locale()}"
     words = g.get(key)
     if words is None:
-        words = {"states": {k: str(v) for k, v in STATES.items()},
-                 "verbs": {k: str(v) for k, v in VERBS.items()},
-                 "nouns": {k: str(v) for k, v in NOUNS.items()},
+        words = {"states": _translated(STATES), "verbs": _translated(VERBS),
+                 "nouns": _translated(NOUNS), "refusals": _translated(REFUSALS),
+                 "skips": _translated(SKIPS), "already": _translated(ALREADY_DONE),
+                 "outcomes": _translated(OUTCOMES),
                  "requests": {kind: {k: str(v) for k, v in phrases.items()}
                               for kind, phrases in REQUEST_PHRASES.items()}}
         setattr(g, key, words)
