@@ -61,6 +61,7 @@ from blueprints.admin import (  # noqa: E402,F401
     activities,
     audit,
     billing,
+    broadcasts,
     changes,
     documents,
     exports,
