@@ -138,6 +138,6 @@ def diet_labels():
 def _meals_csv(counts):
     columns = diet_labels()
     rows = [[_("Date"), _("Site"), *[str(label) for _key, label in columns], _("Total")]]
-    rows += [[row.day.isoformat(), row.site, *[row.by_diet[key] for key, _label in columns],
+    rows += [[row.day, row.site, *[row.by_diet[key] for key, _label in columns],
               row.total] for row in counts]
     return csv_response(rows, "repas.csv")
