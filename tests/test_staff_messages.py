@@ -38,6 +38,10 @@ def test_a_strike_notice_to_a_school_emails_accounts_and_prints_letters_for_the_
     progress_url = response.headers["Location"]
     html = page(agent_client, progress_url)
     assert "L'envoi va commencer." in html and 'hx-trigger="every 1s"' in html
+    # What the page polls: the progress block alone.
+    fragment = body(agent_client.get(progress_url, headers={
+        "HX-Request": "true", "HX-Request-Type": "partial"}))
+    assert fragment.lstrip().startswith('<section class="card run" id="broadcast-progress"')
 
     run_jobs()
     html = page(agent_client, progress_url)
