@@ -93,6 +93,15 @@ def test_running_the_job_again_sends_nothing_twice(agent_client, demo, run_jobs,
     assert len(mailbox.to(demo.PARENT[0])) == 1
 
 
+def test_a_long_letter_flows_on_instead_of_being_cut(agent_client, demo, run_jobs):
+    text = "\n".join(f"Paragraphe {n} : le service vous informe." for n in range(1, 90))
+    response = send(agent_client, school=SCHOOL, body=text + "\nFIN DU MESSAGE")
+    run_jobs()
+    broadcast_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    pdf = agent_client.get(f"/admin/messages/envois/{broadcast_id}/courriers.pdf")
+    assert "FIN DU MESSAGE" in pdf_text(pdf.data)
+
+
 def test_the_families_with_a_booking_on_a_day(agent_client, demo, run_jobs):
     canteen = db.session.scalar(select(Activity).where(Activity.name == "Restauration scolaire"))
     day = db.session.scalar(select(func.min(Booking.day)).where(
