@@ -83,6 +83,10 @@ def test_bad_filters_are_said_in_french(client, demo):
     response = client.get("/admin/journal?action=nimportequoi")
     assert response.status_code == 400
     assert "Cette action n'est pas dans la liste." in body(response)
+    for odd in ("du=0001-01-01", "au=9999-12-31"):  # Paris midnight overflows in UTC
+        response = client.get(f"/admin/journal?{odd}")
+        assert response.status_code == 400
+        assert "Saisissez une date entre 01/01/2000 et 31/12/2199." in body(response)
     response = client.get("/admin/journal?du=2026-03-12&au=2026-03-11")
     assert "La date de fin est avant la date de début." in body(response)
 

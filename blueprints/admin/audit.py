@@ -1,6 +1,6 @@
 """Admins only: the audit log of family files (who saw or changed what, and when), its
 retention period, and the authorizations the town asks parents for."""
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -25,6 +25,8 @@ from models.clock import paris_to_utc
 from security import admin_only, no_store
 
 PAGE_SIZE = 100
+# The days the log's date filter accepts.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 
 # Every action the portal logs, in words: the one place that names them (a test checks
 # that each action recorded in the code has its label here).
@@ -141,6 +143,13 @@ class AuditFilterForm(FlaskForm):
         if self.action.data and self.action.data not in ACTIONS:
             self.action.errors.append(_l("Cette action n'est pas dans la liste."))
             return False
+        for day in (self.du, self.au):
+            # Paris midnight of 0001-01-01 is before year 1 in UTC: out of any log anyway.
+            if day.data and not FIRST_DAY <= day.data <= LAST_DAY:
+                day.errors.append(_l("Saisissez une date entre %(first)s et %(last)s.",
+                                     first=FIRST_DAY.strftime("%d/%m/%Y"),
+                                     last=LAST_DAY.strftime("%d/%m/%Y")))
+                return False
         if self.du.data and self.au.data and self.au.data < self.du.data:
             self.au.errors.append(_l("La date de fin est avant la date de début."))
             return False
