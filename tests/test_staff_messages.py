@@ -75,6 +75,8 @@ def test_a_strike_notice_to_a_school_emails_accounts_and_prints_letters_for_the_
                   {"body": "Bien noté, merci."}).status_code == 302
     assert "En attente de réponse (1)" in page(agent_client, "/admin/messages")
     assert bernard.awaiting_reply is False
+    everything = page(agent_client, "/admin/messages?tous=1")
+    assert everything.count("Grève du jeudi") == 2 and "Message du service" in everything
 
 
 def test_running_the_job_again_sends_nothing_twice(agent_client, demo, run_jobs, mailbox):
