@@ -13,6 +13,7 @@ from models.billing import (
     QfBracket,
     Tariff,
 )
+from models.broadcasts import Broadcast, BroadcastRecipient
 from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
 from models.documents import Document
@@ -29,7 +30,8 @@ from models.user import User, UserSession
 
 __all__ = [
     "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson",
-    "BillingSettings", "Booking", "ChangeRequest", "Child", "ChildAuthorization", "Closure",
+    "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "ChangeRequest", "Child",
+    "ChildAuthorization", "Closure",
     "ContactMessage", "ContactThread", "DirectDebitBatch", "Document", "Enrollment", "Family",
     "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
     "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",

@@ -1,7 +1,7 @@
 """Audit log: who did what to which record, when. Never the sensitive values themselves."""
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -52,7 +52,50 @@ class AuditEvent(db.Model):
         db.session.commit()
 
     @classmethod
+    def record_view(cls, actor, action, family_ids, **details):
+        """Log ONE entry for a page (or a printed list) that showed the data of many
+        families at once, e.g. a roll call's allergies: the families concerned go in a
+        side table, so the log filtered by family still finds the read. Committed at
+        once like record_shown (a GET that writes)."""
+        family_ids = sorted({f for f in family_ids if f is not None})
+        if not family_ids:
+            return None
+        begin_write()
+        event = cls.record(actor, action, family_id=family_ids[0] if len(family_ids) == 1
+                           else None, families=len(family_ids), **details)
+        db.session.flush()
+        db.session.add_all(AuditEventFamily(event_id=event.id, family_id=family_id)
+                           for family_id in family_ids)
+        db.session.commit()
+        return event
+
+    @classmethod
+    def about_family(cls, family_id):
+        """A condition: the entries about this family, alone or among others."""
+        return or_(cls.family_id == family_id, cls.id.in_(
+            select(AuditEventFamily.event_id).where(AuditEventFamily.family_id == family_id)))
+
+    @classmethod
     def purge(cls, before):
         """Delete the rows older than the retention period; returns how many."""
+        old = select(cls.id).where(cls.at < before)
+        db.session.execute(db.delete(AuditEventFamily).where(AuditEventFamily.event_id.in_(old)))
         result = db.session.execute(db.delete(cls).where(cls.at < before))
         return result.rowcount
+
+
+def record_health_view(actor, children, where):
+    """A page or list showed these children's health data (allergies, diets, PAI): one
+    entry for the whole view, saying how many children, never what it says."""
+    children = list(children)
+    return AuditEvent.record_view(actor, "health.viewed", [c.family_id for c in children],
+                                  where=where, children=len(children))
+
+
+class AuditEventFamily(db.Model):
+    """The families one audit entry is about, when it is about several."""
+    __tablename__ = "audit_event_families"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    family_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)

@@ -25,6 +25,9 @@ class ContactThread(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_message_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     awaiting_reply: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The service wrote first (a message to one family or to many): the family's list
+    # says "Message du service" rather than "Réponse reçue".
+    started_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
 
     family = relationship("Family")
     child = relationship("Child")
@@ -37,6 +40,13 @@ class ContactThread(db.Model):
         thread = cls(family=family, child=child, subject=subject.strip())
         db.session.add(thread)
         thread.add_message(author, text)
+        return thread
+
+    @classmethod
+    def start_from_staff(cls, family, author, subject, text):
+        """A thread the service opens; the family can answer it like any other."""
+        thread = cls.start(family, author, subject, text)
+        thread.started_by_staff = True
         return thread
 
     def add_message(self, author, text):

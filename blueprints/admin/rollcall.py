@@ -17,8 +17,9 @@ from blueprints.common.family_display import DIET_LABELS
 from blueprints.common.fields import DayField
 from blueprints.common.pages import current_town, render_page
 from extensions import db
-from models import Activity, AuditEvent, Child, Enrollment
+from models import Activity, Child, Enrollment
 from models.attendance import ABSENCE_REASONS, ABSENT, PRESENT, STATUSES, Attendance, roll_call
+from models.audit import record_health_view
 from models.calendar import school_year_of
 from models.clock import paris_today as today
 from models.meals import DIET_COLUMNS, meal_counts
@@ -63,11 +64,9 @@ def roll_call_page():
 
 
 def _record_health_reads(rows):
-    """The roll call shows allergies, diets and PAI: a read of health data, logged per
-    child (the log says who saw it, not what it says)."""
-    AuditEvent.record_shown(current_user, "health.viewed",
-                            [(row.child, row.child.family_id) for row in rows],
-                            where="roll_call")
+    """The roll call shows allergies, diets and PAI: a read of health data, logged once
+    per view (the log says who saw it, not what it says)."""
+    record_health_view(current_user, [row.child for row in rows], where="roll_call")
 
 
 def _by_school_and_class(rows):
@@ -139,6 +138,6 @@ def diet_labels():
 def _meals_csv(counts):
     columns = diet_labels()
     rows = [[_("Date"), _("Site"), *[str(label) for _key, label in columns], _("Total")]]
-    rows += [[row.day.isoformat(), row.site, *[row.by_diet[key] for key, _label in columns],
+    rows += [[row.day, row.site, *[row.by_diet[key] for key, _label in columns],
               row.total] for row in counts]
     return csv_response(rows, "repas.csv")

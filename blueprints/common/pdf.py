@@ -3,8 +3,9 @@ import os
 
 from flask import current_app, render_template
 
-PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "static",
-                       "css", "invoice-pdf.css")
+CSS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "static",
+                       "css")
+PDF_CSS = os.path.join(CSS_DIR, "invoice-pdf.css")
 
 
 def render_pdf(template, stylesheet=PDF_CSS, **context):
@@ -29,3 +30,9 @@ def pdf_response(data, filename):
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",
     }
+
+
+def pdf_download(template, css_name, filename, **context):
+    """A printed document of static/css/`css_name`'s layout (letters, lists) to download."""
+    return pdf_response(render_pdf(template, stylesheet=os.path.join(CSS_DIR, css_name),
+                                   **context), filename)
