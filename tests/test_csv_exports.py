@@ -10,6 +10,7 @@ from sqlalchemy import select
 from blueprints.admin.exports import csv_cell
 from extensions import db
 from models import ChangeRequest, Request, RequestLine
+from models.clock import to_paris
 from tests.family_helpers import edit, family, form_data
 from tests.helpers import activity, child, login, page, upcoming_day
 
@@ -78,7 +79,8 @@ def test_requests_csv_says_words_dates_and_paris_times(agent_client, planning):
     rows = rows_of(agent_client.get(f"/admin/exports/demandes.csv?mois={day:%Y-%m}"))
     assert rows[0][0] == "Envoyée le"
     refused = next(row for row in rows[1:] if row[4] == day.strftime("%d/%m/%Y"))
-    assert refused[0] == f"02/{day:%m/%Y} 00:30"
+    assert refused[0] == to_paris(sent).strftime("%d/%m/%Y %H:%M")  # 00:30 or 01:30 (DST)
+    assert refused[0].startswith(f"02/{day:%m/%Y} 0")
     assert refused[5:8] == ["Réservation", "Refusée", "Hors délai"]
     accepted = next(row for row in rows[1:] if row[6] == "Acceptée")
     assert accepted[7] == ""
