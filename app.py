@@ -85,6 +85,7 @@ def _register_blueprints(app):
         admin,
         auth,
         billing,
+        billing_online,
         dev,
         documents,
         family,
@@ -101,7 +102,10 @@ def _register_blueprints(app):
     app.register_blueprint(family.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(billing.bp)
+    app.register_blueprint(billing_online.notify_bp)
     app.register_blueprint(info.bp)
     app.register_blueprint(admin.bp)
     if app.config["PORTAIL_ENV"] == "development":
         app.register_blueprint(dev.bp)
+    if app.config["PAYMENT_SIMULATOR"]:  # development and tests, never production
+        app.register_blueprint(dev.simulator_bp)

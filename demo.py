@@ -72,6 +72,7 @@ def load(invoices=False):
     created |= _contact_thread()
     db.session.flush()
     created |= _billing()
+    created |= _online_payment()
     db.session.flush()
     if invoices:
         created |= _last_month_invoices()
@@ -253,6 +254,19 @@ def _billing():
     bernard.quotient = 450
     martin.mandate_reference = "PF-MARTIN-0001"
     martin.mandate_signed_on = date(school_year_of(paris_today()) - 1, 9, 1)
+    return True
+
+
+def _online_payment():
+    """Pay online with eopayment's dummy backend, played by the development simulator
+    (/dev/paiement): a newcomer pays an invoice end to end without a bank."""
+    from models.online_payment import DUMMY, PaymentSettings
+
+    if db.session.scalar(db.select(PaymentSettings.id).limit(1)) is not None:
+        return False
+    settings = PaymentSettings.current()
+    settings.update(DUMMY, {"origin": "Portail Famille de Beaulieu-sur-Loire (démo)"}, "",
+                    enabled=True, minimum_amount=Decimal("1.00"), partial_allowed=True)
     return True
 
 

@@ -24,6 +24,7 @@ from models.billing import (
     DIRECT_DEBIT,
     DUE,
     LATE,
+    ONLINE,
     PAID,
     PARTIAL,
     RESERVED_DAY,
@@ -31,6 +32,7 @@ from models.billing import (
     account_of,
     bracket_for,
 )
+from models.online_payment import PaymentSettings, online_references
 from security import never_stored, parent_required
 
 bp = Blueprint("billing", __name__, url_prefix="/facturation")
@@ -50,7 +52,8 @@ KIND_LABELS = {
     UNRESERVED_DAY: _l("Présences sans réservation (tarif majoré)"),
 }
 METHOD_LABELS = {CHEQUE: _l("Chèque"), CASH: _l("Espèces"), CESU: _l("CESU"),
-                 CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement")}
+                 CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement"),
+                 ONLINE: _l("Paiement en ligne")}
 PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "css",
                        "invoice-pdf.css")
 
@@ -100,7 +103,10 @@ def index():
                        payments=Payment.for_family(family.id), today=today(),
                        settings=settings,
                        bracket=bracket_for(family.quotient, QfBracket.ordered(),
-                                           settings.default_bracket))
+                                           settings.default_bracket),
+                       online_payment=PaymentSettings.current().usable(
+                           current_app.config["PAYMENT_SIMULATOR"]),
+                       paid_online=online_references(family.id))
 
 
 def own_invoice_or_404(invoice_id):
@@ -111,7 +117,8 @@ def own_invoice_or_404(invoice_id):
 def invoice(invoice_id):
     found = own_invoice_or_404(invoice_id)
     return render_page("billing/invoice.html", invoice=found, today=today(),
-                       allocations=PaymentAllocation.for_invoice(found.id))
+                       allocations=PaymentAllocation.for_invoice(found.id),
+                       paid_online=online_references(found.family_id).get(found.id, []))
 
 
 @bp.get("/<int:invoice_id>/facture.pdf")
@@ -145,3 +152,7 @@ def pdf_response(invoice):
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     }
+
+
+# Pay online: its routes register on bp (blueprints/billing_online.py).
+from blueprints import billing_online  # noqa: E402,F401

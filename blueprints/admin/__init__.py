@@ -68,6 +68,7 @@ from blueprints.admin import (  # noqa: E402,F401
     file,
     messages,
     news,
+    online_payments,
     pages,
     requests,
     rollcall,
