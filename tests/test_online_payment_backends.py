@@ -126,7 +126,8 @@ def test_the_payfip_request_has_what_the_dgfip_requires(payfip):
 def payfip_detail(transaction, result="P", amount="1645"):
     paid_at = to_paris(utcnow()) - timedelta(hours=1)  # Paris time, as PayFiP gives it
     return soap_answer("recupererDetailPaiementSecurise", dattrans=f"{paid_at:%d%m%Y}",
-                       exer=str(paid_at.year), heurtrans=f"{paid_at:%H%M}", idOp="ID0P42", mel=transaction.email,
+                       exer=str(paid_at.year), heurtrans=f"{paid_at:%H%M}", idOp="ID0P42",
+                       mel=transaction.email,
                        montant=amount, numauto="112233", numcli="123456", objet="",
                        refdet=transaction.reference, resultrans=result, saisie="T")
 
