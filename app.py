@@ -102,6 +102,7 @@ def _register_blueprints(app):
     app.register_blueprint(family.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(billing.bp)
+    app.register_blueprint(billing_online.bp)
     app.register_blueprint(billing_online.notify_bp)
     app.register_blueprint(info.bp)
     app.register_blueprint(admin.bp)

@@ -152,7 +152,3 @@ def pdf_response(invoice):
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     }
-
-
-# Pay online: its routes register on bp (blueprints/billing_online.py).
-from blueprints import billing_online  # noqa: E402,F401

@@ -1,10 +1,11 @@
-"""Pay online (part of Espace facturation): the basket of unpaid invoices, the trip to
-the town's payment backend (eopayment), the page the browser comes back to, and the
+"""Pay online (reached from Espace facturation): the basket of unpaid invoices, the trip
+to the town's payment backend (eopayment), the page the browser comes back to, and the
 backend's server-to-server notification, which alone records the payment
-(models/online_payment.py).
+(models/online_payment.py, jobs/online_payments.py).
 
-The basket and return pages are routes of the billing blueprint (parents only); the
-notification comes without a session or CSRF token, so it has a blueprint of its own.
+The basket and return pages are for parents (bp); the notification comes without a
+session or CSRF token, so it has a blueprint of its own (notify_bp). This module is an
+area of its own: it imports nothing from blueprints/billing.py.
 """
 import logging
 
@@ -15,11 +16,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from blueprints import render_page
-from blueprints.billing import bp
 from blueprints.fields import parse_french_decimal
 from blueprints.home import today
 from extensions import csrf, db
 from jobs.emails import external_url
+from jobs.online_payments import receive_notification
 from models.db_tools import begin_write
 from models.online_payment import (
     DUMMY,
@@ -28,13 +29,16 @@ from models.online_payment import (
     PaymentSettings,
     backend_for,
     build_basket,
-    handle_notification,
     open_invoices,
     request_payment,
     start_transaction,
 )
+from security import never_stored, parent_required
 
 LOGGER = logging.getLogger(__name__)
+bp = Blueprint("billing_online", __name__, url_prefix="/facturation/paiement-en-ligne")
+bp.before_request(parent_required)
+bp.after_request(never_stored)  # invoices and payments: no cache keeps a copy
 notify_bp = Blueprint("online_payment", __name__, url_prefix="/paiement-en-ligne")
 
 
@@ -47,7 +51,7 @@ def _settings_or_404():
 
 def _backend(settings, reference):
     return backend_for(settings, current_app.config["SECRET_KEY"],
-                       external_url("billing.online_return", reference=reference),
+                       external_url("billing_online.back", reference=reference),
                        external_url("online_payment.notify"))
 
 
@@ -69,8 +73,8 @@ def _wanted(settings):
     return wanted
 
 
-@bp.route("/paiement-en-ligne", methods=["GET", "POST"])
-def online_basket():
+@bp.route("", methods=["GET", "POST"])
+def basket():
     """Check invoices, see the total (step "review"), then pay it (step "pay")."""
     settings = _settings_or_404()
     family = current_user.family
@@ -127,9 +131,9 @@ def _own_transaction(reference):
     return transaction
 
 
-@bp.route("/paiement-en-ligne/<reference>/retour", methods=["GET", "POST"])
+@bp.route("/<reference>/retour", methods=["GET", "POST"])
 @csrf.exempt  # the backend sends the browser back, sometimes with a POST
-def online_return(reference):
+def back(reference):
     """What the notification decided; while it has not come, the page waits for it."""
     transaction = _own_transaction(reference)
     return render_page("billing/online_return.html", transaction=transaction,
@@ -148,8 +152,8 @@ def notify():
     begin_write()
     backend = backend_for(settings, current_app.config["SECRET_KEY"], "", "")
     try:
-        _transaction, response = handle_notification(
-            backend, settings.backend, query_string, current_app.config["SECRET_KEY"])
+        _transaction, response = receive_notification(backend, settings.backend,
+                                                      query_string)
     except OnlinePaymentError as refused:
         db.session.rollback()
         LOGGER.warning("online payment notification refused: %s", refused)

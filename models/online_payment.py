@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import string
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import eopayment
@@ -36,7 +36,7 @@ from models.billing import (
     money,
     record_payment,
 )
-from models.clock import paris_today, to_paris, utcnow
+from models.clock import paris_today, utcnow
 from models.db_tools import dialect_name
 
 LOGGER = logging.getLogger(__name__)
@@ -397,8 +397,9 @@ def find_transaction(backend_name, order_id):
 
 def handle_notification(backend, backend_name, query_string, app_secret):
     """Verify a notification and apply it; the caller holds the write lock and commits.
-    Returns (transaction, eopayment response). Raises OnlinePaymentError when it is
-    refused (forged, unknown, amount or reference not matching): nothing changes."""
+    Returns (transaction, eopayment response, True when it recorded the payment now).
+    Raises OnlinePaymentError when it is refused (forged, unknown, amount or reference
+    not matching): nothing changes."""
     try:
         response = backend.response(query_string)
     except eopayment.PaymentException as error:
@@ -412,27 +413,33 @@ def handle_notification(backend, backend_name, query_string, app_secret):
     if found is None:
         raise OnlinePaymentError(f"unknown transaction {response.order_id!r}")
     transaction = _locked(found.id)
+    return transaction, response, settle(transaction, response)
+
+
+def settle(transaction, response):
+    """Apply what the backend says of a transaction (a notification, or the answer to
+    asking it again); True when the payment was recorded now."""
+    bank_data = response.bank_data or {}
     state = STATE_OF_RESULT.get(response.result)
-    if backend_name == DUMMY and state == REFUSED and _dummy_outcome(
+    if transaction.backend == DUMMY and state == REFUSED and _dummy_outcome(
             response, bank_data) == "cancelled":
         state = CANCELLED
     if state is None:  # waiting, received: nothing decided yet
-        return transaction, response
+        return False
     if state == PAID:
-        amount = notified_amount(backend_name, bank_data)
+        amount = notified_amount(transaction.backend, bank_data)
         if amount != transaction.total:
             raise OnlinePaymentError(
                 f"amount {amount} does not match {transaction.total} of "
                 f"{transaction.reference}")
-    _apply(transaction, state, response, bank_data)
-    return transaction, response
+    return _apply(transaction, state, response, bank_data)
 
 
 def _apply(transaction, state, response, bank_data):
     """Idempotent: a paid transaction stays paid with its one payment; a payment
     notified after a refusal or expiry is recorded all the same (the money was taken)."""
     if transaction.state == PAID:
-        return
+        return False
     now = utcnow()
     transaction.notified_at = transaction.notified_at or now
     transaction.bank_status = str(response.bank_status or "")[:300]
@@ -441,11 +448,11 @@ def _apply(transaction, state, response, bank_data):
         if transaction.state == CREATED:
             transaction.state = state
             transaction.finished_at = now
-        return
+        return False
     transaction.state = PAID
     transaction.finished_at = now
     transaction.payment_id = record_online_payment(transaction).id
-    queue_receipt(transaction)
+    return True
 
 
 def record_online_payment(transaction):
@@ -457,21 +464,6 @@ def record_online_payment(transaction):
     shares = [(item.invoice, item.amount) for item in transaction.items]
     return record_payment(family, transaction.total, ONLINE, paris_today(), None,
                           reference=transaction.reference, shares=shares)
-
-
-def queue_receipt(transaction):
-    from flask_babel import lazy_gettext as _l
-
-    from jobs.emails import external_url, queue_email
-
-    user = transaction.user
-    if user is None or not transaction.email:
-        return
-    queue_email(transaction.email, "online_payment_receipt",
-                _l("Reçu de votre paiement en ligne"),
-                dedupe_key=f"online-payment-{transaction.id}-receipt", user=user,
-                transaction=transaction, paid_at=to_paris(transaction.finished_at),
-                billing_url=external_url("billing.index"))
 
 
 # -- What pages show -----------------------------------------------------------------------
@@ -490,6 +482,29 @@ def online_references(family_id):
 
 
 # -- Expiry --------------------------------------------------------------------------------
+
+# A transaction not notified this long is asked again of a backend that can say
+# (PayFiP's web service), in case its notification was lost.
+RECHECK_AFTER = timedelta(minutes=20)
+
+
+def to_recheck(now, backends):
+    """Transactions still waiting, old enough to ask their backend again."""
+    return db.session.scalars(select(OnlineTransaction).where(
+        OnlineTransaction.state == CREATED, OnlineTransaction.backend.in_(backends),
+        OnlineTransaction.backend_transaction_id != "",
+        OnlineTransaction.created_at < now - RECHECK_AFTER)
+        .order_by(OnlineTransaction.id)).all()
+
+
+def recheck(backend, transaction):
+    """Ask the backend where a transaction stands (PayFiP: the web service) and apply
+    the answer like a notification; True when the payment was recorded now."""
+    created = transaction.created_at.replace(tzinfo=UTC)
+    response = backend.payment_status(transaction.backend_transaction_id,
+                                      transaction_date=created)
+    return settle(_locked(transaction.id), response)
+
 
 def expire_stale(now):
     """Transactions never notified past their backend's limit are marked expired.

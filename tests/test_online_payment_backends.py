@@ -143,7 +143,8 @@ def test_a_payfip_notification_is_checked_with_the_web_service(payfip, result, s
     # A cancellation is only believed once the idop is some minutes old (eopayment).
     backend.backend.CANCELLED_WAITING_IN_MINUTES = 0
 
-    found, _response = handle_notification(backend, PAYFIP, "idop=ID0P42", SECRET)
+    found, _response, _paid_now = handle_notification(backend, PAYFIP, "idop=ID0P42",
+                                                      SECRET)
     db.session.commit()
 
     assert sent_fields(transport.sent[0][1]) == {"idOp": "ID0P42"}
@@ -254,3 +255,45 @@ def test_a_systempay_notification_not_matching_is_refused(systempay, client, cha
     row = db.session.scalar(select(OnlineTransaction).execution_options(
         populate_existing=True))
     assert row.state == "created"
+
+
+def test_a_payfip_payment_whose_notification_was_lost_is_found_by_the_sweep(payfip):
+    from jobs.online_payments import recheck_waiting
+
+    _settings, transaction, backend = payfip
+    transaction.backend_transaction_id = "ID0P42"
+    transaction.created_at = utcnow() - timedelta(minutes=30)
+    db.session.commit()
+    transport = DgfipTransport(payfip_detail(transaction))
+    backend.backend.payfip = PayFiP(zeep_client_kwargs={"transport": transport})
+
+    assert recheck_waiting(utcnow(), backend) == 1
+    assert sent_fields(transport.sent[0][1]) == {"idOp": "ID0P42"}
+    row = db.session.scalar(select(OnlineTransaction).execution_options(
+        populate_existing=True))
+    assert row.state == "paid"
+    [payment] = db.session.scalars(select(Payment)).all()
+    assert (payment.method, payment.amount) == ("online", Decimal("16.45"))
+    assert recheck_waiting(utcnow(), backend) == 0  # paid: not asked again
+
+
+def test_a_payfip_idop_still_unpaid_after_two_hours_is_expired(payfip):
+    from jobs.online_payments import recheck_waiting
+
+    _settings, transaction, backend = payfip
+    transaction.backend_transaction_id = "ID0P42"
+    transaction.created_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    # PayFiP answers P5 (no payment for this idop) as a SOAP fault.
+    fault = (f'<S:Envelope xmlns:S="{SOAP}"><S:Body><S:Fault><faultcode>S:Server</faultcode>'
+             "<faultstring>fr.gouv.finances.cp.tpa.webservice.exceptions.FonctionnelleErreur"
+             f'</faultstring><detail><ns2:FonctionnelleErreur xmlns:ns2="{SERVICE_NS}">'
+             "<code>P5</code><descriptif>Résultat de la transaction non connu</descriptif>"
+             "</ns2:FonctionnelleErreur></detail></S:Fault></S:Body></S:Envelope>")
+    transport = DgfipTransport(fault)
+    backend.backend.payfip = PayFiP(zeep_client_kwargs={"transport": transport})
+    assert recheck_waiting(utcnow(), backend) == 1
+    row = db.session.scalar(select(OnlineTransaction).execution_options(
+        populate_existing=True))
+    assert row.state == "expired"
+    assert db.session.scalars(select(Payment)).all() == []
