@@ -52,8 +52,9 @@ KIND_LABELS = {
     UNRESERVED_DAY: _l("Présences sans réservation (tarif majoré)"),
 }
 METHOD_LABELS = {CHEQUE: _l("Chèque"), CASH: _l("Espèces"), CESU: _l("CESU"),
-                 CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement"),
-                 ONLINE: _l("Paiement en ligne")}
+                 CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement")}
+# Recorded by the portal itself, never offered to staff typing in a payment.
+AUTOMATIC_METHOD_LABELS = {ONLINE: _l("Paiement en ligne")}
 PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "css",
                        "invoice-pdf.css")
 
@@ -81,7 +82,7 @@ def day_kind_label(kind):
 
 @bp.app_template_filter("payment_method")
 def payment_method(method):
-    return METHOD_LABELS.get(method, method)
+    return METHOD_LABELS.get(method) or AUTOMATIC_METHOD_LABELS.get(method, method)
 
 
 @bp.app_template_filter("invoice_badge")

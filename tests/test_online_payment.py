@@ -358,3 +358,17 @@ def test_the_simulator_never_exists_in_production(tmp_path):
                                          "SUBSCRIBER_CODE_KEY": "y"})
     assert values["PAYMENT_SIMULATOR"] is False
     assert config.load(str(tmp_path), {"PORTAIL_ENV": "testing"})["PAYMENT_SIMULATOR"]
+
+
+def test_staff_see_an_online_payment_on_the_invoice_and_cannot_type_one_in(parent, app,
+                                                                          two_invoices):
+    march = invoice_of("MARTIN")
+    _review, sent = pay(parent, march)
+    notify(parent, notification(simulator_query(sent)))
+    agent = app.test_client()
+    login(agent, *two_invoices.AGENT)
+    page = agent.get(f"/admin/factures/{march.id}").get_data(as_text=True)
+    assert f"Paiement en ligne · {transaction().reference} · 9,40" in plain(words(page))
+    # The payment form offers what staff hand in, never "online".
+    assert 'value="online"' not in page
+    assert 'value="cheque"' in page
