@@ -136,8 +136,8 @@ def _own_transaction(reference):
 def back(reference):
     """What the notification decided; while it has not come, the page waits for it."""
     transaction = _own_transaction(reference)
-    return render_page("billing/online_return.html", transaction=transaction,
-                       block="state" if request.headers.get("HX-Request") else "content")
+    return render_page("billing/online_return.html", block="state",
+                       transaction=transaction)
 
 
 @notify_bp.route("/notification", methods=["GET", "POST"])

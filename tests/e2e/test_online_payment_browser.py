@@ -74,3 +74,30 @@ def test_a_refused_or_abandoned_payment_says_so(phone, two_invoices, button, sho
     expect(phone.get_by_role("link", name="Réessayer")).to_be_visible()
     db.session.rollback()
     assert db.session.scalars(select(Payment)).all() == []
+
+
+def test_the_return_page_waits_for_the_notification_then_says_paid(phone, live_server,
+                                                                   two_invoices):
+    """The browser back before the backend's notification: the page says it waits, and
+    turns to paid by itself once the notification comes."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+    from urllib.request import urlopen
+
+    from models.online_payment import simulator_fields
+
+    fill_login(phone, *two_invoices.PARENT)
+    choose_both_and_go(phone)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(phone.url).query).items()}
+    phone.goto(urlsplit(query["return_url"]).path)
+    expect(phone.get_by_text("En attente de confirmation")).to_be_visible()
+    db.session.rollback()
+    assert db.session.scalars(select(Payment)).all() == []
+
+    fields = simulator_fields("tests-only-secret-key", query["transaction_id"],
+                              query["amount"], "ok")
+    with urlopen(f"{live_server}/paiement-en-ligne/notification",  # noqa: S310
+                 data=urlencode(fields).encode(), timeout=30) as answer:
+        assert answer.status == 200
+    expect(phone.get_by_text("Paiement accepté")).to_be_visible()
+    db.session.rollback()
+    assert len(db.session.scalars(select(Payment)).all()) == 1
