@@ -18,6 +18,7 @@ import secrets
 import string
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qs, urlencode
 
 import eopayment
 from Cryptodome.Cipher import AES
@@ -138,6 +139,9 @@ class PaymentSettings(db.Model):
             shown[name] = MASK
         return shown
 
+    def secret_names(self, app_secret):
+        return set(unseal(self.sealed_secrets, app_secret))
+
     def export(self):
         """The settings as a data export gives them: the secrets are left out."""
         return {"enabled": self.enabled, "backend": self.backend,
@@ -171,6 +175,17 @@ class PaymentSettings(db.Model):
         self.updated_at = utcnow()
         if self.id is None:
             db.session.add(self)
+
+
+# What a backend cannot work without (the URLs come from PUBLIC_URL).
+REQUIRED_PARAMETERS = {PAYFIP: ("numcli",), SYSTEMPAY: ("vads_site_id", "secret_test"),
+                       DUMMY: ()}
+
+
+def missing_parameters(backend, values, stored_secrets):
+    """Names of the required parameters left blank (a stored secret counts as given)."""
+    return [name for name in REQUIRED_PARAMETERS[backend]
+            if not (values.get(name) or "").strip() and name not in stored_secrets]
 
 
 def invalid_parameters(backend, values):
@@ -314,7 +329,9 @@ def request_payment(backend, transaction, subject):
     if transaction.backend == PAYFIP:
         kwargs.update(refdet=transaction.reference, exer=str(paris_today().year))
     elif transaction.backend == SYSTEMPAY:
-        kwargs.update(orderid=transaction.reference, transaction_id=transaction.reference)
+        # SystemPay takes only vads_* fields: the subject goes in vads_order_info.
+        kwargs.update(orderid=transaction.reference, transaction_id=transaction.reference,
+                      info1=kwargs.pop("subject"))
     else:
         kwargs.update(orderid=transaction.reference)
     backend_id, kind, data = backend.request(transaction.total, **kwargs)
@@ -395,13 +412,22 @@ def find_transaction(backend_name, order_id):
         | (OnlineTransaction.reference == order_id)))
 
 
+def _normalized(backend_name, query_string):
+    """PayFiP posts its notification as idOp=…, eopayment's response() reads idop."""
+    if backend_name == PAYFIP:
+        fields = parse_qs(query_string)
+        if "idop" not in fields and fields.get("idOp"):
+            return urlencode({"idop": fields["idOp"][0]})
+    return query_string
+
+
 def handle_notification(backend, backend_name, query_string, app_secret):
     """Verify a notification and apply it; the caller holds the write lock and commits.
     Returns (transaction, eopayment response, True when it recorded the payment now).
     Raises OnlinePaymentError when it is refused (forged, unknown, amount or reference
     not matching): nothing changes."""
     try:
-        response = backend.response(query_string)
+        response = backend.response(_normalized(backend_name, query_string))
     except eopayment.PaymentException as error:
         raise OnlinePaymentError(f"unreadable notification: {error}") from error
     bank_data = response.bank_data or {}

@@ -372,3 +372,15 @@ def test_staff_see_an_online_payment_on_the_invoice_and_cannot_type_one_in(paren
     # The payment form offers what staff hand in, never "online".
     assert 'value="online"' not in page
     assert 'value="cheque"' in page
+
+
+def test_admin_settings_ask_for_what_a_backend_needs(client, two_invoices):
+    login(client, *two_invoices.ADMIN)
+    url = "/admin/paiement-en-ligne/reglages"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    answer = client.post(url, data={"csrf_token": token, "backend": SYSTEMPAY,
+                                    "minimum_amount": "1", "enabled": "y",
+                                    "systempayv2__vads_site_id": "12345678"})
+    assert answer.status_code == 422
+    assert "À renseigner : Clé de TEST." in seen(answer)
+    assert PaymentSettings.current().backend == DUMMY

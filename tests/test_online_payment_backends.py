@@ -143,7 +143,8 @@ def test_a_payfip_notification_is_checked_with_the_web_service(payfip, result, s
     # A cancellation is only believed once the idop is some minutes old (eopayment).
     backend.backend.CANCELLED_WAITING_IN_MINUTES = 0
 
-    found, _response, _paid_now = handle_notification(backend, PAYFIP, "idop=ID0P42",
+    # PayFiP posts idOp=…; eopayment's response() reads idop: the portal accepts both.
+    found, _response, _paid_now = handle_notification(backend, PAYFIP, "idOp=ID0P42",
                                                       SECRET)
     db.session.commit()
 
@@ -204,6 +205,8 @@ def test_the_systempay_form_has_what_the_bank_requires(systempay):
     assert fields["vads_url_return"] == RETURN.format(transaction.reference)
     assert fields["vads_url_check"] == NOTIFY
     assert fields["vads_cust_email"] == "parent@example.org"
+    assert fields["vads_order_info"] == "Factures"
+    assert all(name.startswith("vads_") for name in fields if name != "signature")
     assert fields["signature"] == bank_signature(fields)
 
 

@@ -25,6 +25,7 @@ from models.online_payment import (
     OnlineTransaction,
     PaymentSettings,
     invalid_parameters,
+    missing_parameters,
 )
 from security import admin_only, no_store
 
@@ -61,6 +62,13 @@ class SettingsForm(FlaskForm):
     def validate_backend(self, field):
         values = {name: self[field_name(field.data, name)].data
                   for name, _secret in BACKEND_PARAMETERS.get(field.data, ())}
+        settings = PaymentSettings.current()
+        stored = settings.secret_names(current_app.config["SECRET_KEY"]) if (
+            settings.backend == field.data) else set()
+        missing = missing_parameters(field.data, values, stored)
+        if missing:
+            raise ValidationError(_("À renseigner : %(names)s.", names=", ".join(
+                str(PARAMETER_LABELS[name]) for name in missing)))
         wrong = invalid_parameters(field.data, values)
         if wrong:
             raise ValidationError(_("Paramètres invalides : %(names)s.", names=", ".join(
@@ -112,12 +120,10 @@ def online_payment_settings():
         db.session.commit()
         flash(_("Réglages du paiement en ligne enregistrés."), "success")
         return redirect(url_for("admin.online_payment_settings"))
-    secrets_set = settings.masked_parameters(current_app.config["SECRET_KEY"])
     return render_page("admin/online_payments/settings.html", form=form,
                        parameters=BACKEND_PARAMETERS, labels=BACKEND_LABELS,
                        field_name=field_name, settings=settings, mask=MASK,
-                       secrets_set={name for name, value in secrets_set.items()
-                                    if value == MASK},
+                       secrets_set=settings.secret_names(current_app.config["SECRET_KEY"]),
                        choices=dict(_backend_choices())), 422 if form.errors else 200
 
 
