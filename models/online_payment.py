@@ -378,6 +378,13 @@ def notified_amount(backend, bank_data):
         return None
 
 
+def notified_reference(backend, bank_data):
+    """Our reference as the backend gives it back (None when it does not)."""
+    key = {SYSTEMPAY: "vads_order_id", PAYFIP: "refdet"}.get(backend)
+    value = _first(bank_data.get(key)) if key else None
+    return str(value) if value not in (None, "") else None
+
+
 def _dummy_outcome(response, bank_data):
     reason = _first(bank_data.get("reason")) or ""
     if response.result == eopayment.PAID:
@@ -452,6 +459,10 @@ def settle(transaction, response):
         state = CANCELLED
     if state is None:  # waiting, received: nothing decided yet
         return False
+    reference = notified_reference(transaction.backend, bank_data)
+    if reference is not None and reference != transaction.reference:
+        raise OnlinePaymentError(
+            f"reference {reference!r} does not match {transaction.reference!r}")
     if state == PAID:
         amount = notified_amount(transaction.backend, bank_data)
         if amount != transaction.total:

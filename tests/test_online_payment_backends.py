@@ -123,13 +123,13 @@ def test_the_payfip_request_has_what_the_dgfip_requires(payfip):
     assert fields["objet"] == "Portail Famille factures 1 et 2"  # [A-Za-z0-9 ] only
 
 
-def payfip_detail(transaction, result="P", amount="1645"):
+def payfip_detail(transaction, result="P", amount="1645", refdet=None):
     paid_at = to_paris(utcnow()) - timedelta(hours=1)  # Paris time, as PayFiP gives it
     return soap_answer("recupererDetailPaiementSecurise", dattrans=f"{paid_at:%d%m%Y}",
                        exer=str(paid_at.year), heurtrans=f"{paid_at:%H%M}", idOp="ID0P42",
                        mel=transaction.email,
                        montant=amount, numauto="112233", numcli="123456", objet="",
-                       refdet=transaction.reference, resultrans=result, saisie="T")
+                       refdet=refdet or transaction.reference, resultrans=result, saisie="T")
 
 
 @pytest.mark.parametrize(("result", "state"), [("P", "paid"), ("R", "refused"),
@@ -155,11 +155,12 @@ def test_a_payfip_notification_is_checked_with_the_web_service(payfip, result, s
         [("online", Decimal("16.45"))] if state == "paid" else [])
 
 
-def test_a_payfip_notification_with_another_amount_is_refused(payfip):
+@pytest.mark.parametrize("detail", [{"amount": "100"}, {"refdet": "PF20260101OTHER123"}])
+def test_a_payfip_notification_with_another_amount_or_reference_is_refused(payfip, detail):
     _settings, transaction, backend = payfip
     transaction.backend_transaction_id = "ID0P42"
     db.session.commit()
-    transport = DgfipTransport(payfip_detail(transaction, amount="100"))
+    transport = DgfipTransport(payfip_detail(transaction, **detail))
     backend.backend.payfip = PayFiP(zeep_client_kwargs={"transport": transport})
     with pytest.raises(OnlinePaymentError):
         handle_notification(backend, PAYFIP, "idop=ID0P42", SECRET)
@@ -210,12 +211,12 @@ def test_the_systempay_form_has_what_the_bank_requires(systempay):
     assert fields["signature"] == bank_signature(fields)
 
 
-def systempay_notification(transaction, amount="940", result="00"):
+def systempay_notification(transaction, amount="940", result="00", order_id=None):
     fields = {"vads_ctx_mode": "TEST", "vads_site_id": SITE_ID, "vads_amount": amount,
               "vads_currency": "978", "vads_trans_id": "a1B2c3",
               "vads_trans_date": "20261201101500", "vads_result": result,
               "vads_auth_result": result, "vads_extra_result": "",
-              "vads_auth_number": "3fe5a1", "vads_order_id": transaction.reference,
+              "vads_auth_number": "3fe5a1", "vads_order_id": order_id or transaction.reference,
               "vads_ext_info_eopayment_trans_id": transaction.reference}
     fields["signature"] = bank_signature(fields)
     return fields
@@ -240,7 +241,7 @@ def test_a_signed_systempay_notification_records_the_payment(systempay, client):
 
 
 @pytest.mark.parametrize("change", ["amount edited", "signed with another key",
-                                    "another amount, signed"])
+                                    "another amount, signed", "another reference, signed"])
 def test_a_systempay_notification_not_matching_is_refused(systempay, client, change):
     _settings, transaction, backend = systempay
     request_payment(backend, transaction, "Factures")
@@ -251,8 +252,10 @@ def test_a_systempay_notification_not_matching_is_refused(systempay, client, cha
     elif change == "signed with another key":
         fields = systempay_notification(transaction)
         fields["signature"] = hashlib.sha1(b"forged").hexdigest()
-    else:
+    elif change == "another amount, signed":
         fields = systempay_notification(transaction, amount="100")
+    else:
+        fields = systempay_notification(transaction, order_id="PF20260101OTHER123")
     assert post_notification(client, fields).status_code == 400
     assert db.session.scalars(select(Payment)).all() == []
     row = db.session.scalar(select(OnlineTransaction).execution_options(
