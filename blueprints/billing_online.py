@@ -51,7 +51,7 @@ def _settings_or_404():
 
 def _backend(settings, reference):
     return backend_for(settings, current_app.config["SECRET_KEY"],
-                       external_url("billing_online.back", reference=reference),
+                       external_url("online_payment.returned", reference=reference),
                        external_url("online_payment.notify"))
 
 
@@ -131,8 +131,15 @@ def _own_transaction(reference):
     return transaction
 
 
-@bp.route("/<reference>/retour", methods=["GET", "POST"])
-@csrf.exempt  # the backend sends the browser back, sometimes with a POST
+@notify_bp.route("/<reference>/retour", methods=["GET", "POST"])
+@csrf.exempt
+def returned(reference):
+    """Where the backend sends the browser back, sometimes with a cross-site POST that
+    carries no session cookie (SameSite=Lax): a 303 turns it into a GET, which does."""
+    return redirect(url_for("billing_online.back", reference=reference), 303)
+
+
+@bp.get("/<reference>")
 def back(reference):
     """What the notification decided; while it has not come, the page waits for it."""
     transaction = _own_transaction(reference)

@@ -80,6 +80,11 @@ def simulator_query(response):
     return {key: values[0] for key, values in parse_qs(location.query).items()}
 
 
+def back_to_portal(client, query, **kwargs):
+    """The browser sent back by the backend to the return URL (then to the page)."""
+    return client.get(urlsplit(query["return_url"]).path, follow_redirects=True, **kwargs)
+
+
 def notification(query, outcome="ok", amount=None):
     return simulator_fields(SECRET, query["transaction_id"],
                             query["amount"] if amount is None else amount, outcome)
@@ -110,7 +115,8 @@ def test_a_parent_pays_two_invoices_in_one_basket(parent, app, mailbox, run_jobs
     # What the dummy backend was asked: the total, our reference, URLs from PUBLIC_URL.
     assert query["amount"] == "16.45"
     assert query["orderid"] == row.reference
-    assert query["return_url"] == f"http://localhost/facturation/paiement-en-ligne/{row.reference}/retour"
+    assert query["return_url"] == (
+        f"http://localhost/paiement-en-ligne/{row.reference}/retour")
     assert query["direct_notification_url"] == "http://localhost/paiement-en-ligne/notification"
     assert row.state == "created" and row.total == Decimal("16.45")
 
@@ -118,7 +124,7 @@ def test_a_parent_pays_two_invoices_in_one_basket(parent, app, mailbox, run_jobs
     assert answer.status_code == 200
     assert answer.get_data(as_text=True) == "signature ok"
 
-    back = words(parent.get(urlsplit(query["return_url"]).path).get_data(as_text=True))
+    back = words(back_to_portal(parent, query).get_data(as_text=True))
     assert "Paiement accepté" in back and "16,45 €" in back and row.reference in back
     [payment] = payments()
     assert (payment.method, payment.amount, payment.reference) == (
@@ -173,7 +179,7 @@ def test_a_forged_notification_changes_nothing(parent, forge):
         fields["portal_signature"] = notification(query, "refused")["portal_signature"]
     assert notify(parent, fields).status_code == 400
     assert payments() == [] and transaction().state == "created"
-    page = words(parent.get(f"{BASKET}/{transaction().reference}/retour").get_data(as_text=True))
+    page = words(parent.get(f"{BASKET}/{transaction().reference}").get_data(as_text=True))
     assert "En attente de confirmation" in page
 
 
@@ -194,12 +200,12 @@ def test_a_notification_for_an_unknown_transaction_is_refused(parent):
 def test_the_return_without_notification_waits_and_records_nothing(parent):
     _review, sent = pay(parent, invoice_of("MARTIN"))
     query = simulator_query(sent)
-    page = parent.get(urlsplit(query["return_url"]).path)
+    page = back_to_portal(parent, query)
     assert "En attente de confirmation" in words(page.get_data(as_text=True))
     assert payments() == []
     # The notification coming after the browser: the page then says paid.
     assert notify(parent, notification(query)).status_code == 200
-    page = parent.get(urlsplit(query["return_url"]).path, headers={"HX-Request": "true"})
+    page = back_to_portal(parent, query, headers={"HX-Request": "true"})
     assert "Paiement accepté" in words(page.get_data(as_text=True))
     assert len(payments()) == 1
 
@@ -212,7 +218,7 @@ def test_a_refused_or_abandoned_payment_records_nothing(parent, outcome, shown):
     assert notify(parent, notification(query, outcome)).status_code == 200
     assert transaction().state == outcome
     assert payments() == []
-    page = words(parent.get(urlsplit(query["return_url"]).path).get_data(as_text=True))
+    page = words(back_to_portal(parent, query).get_data(as_text=True))
     assert shown in page and "Réessayer" in page
 
 
@@ -258,9 +264,17 @@ def test_an_empty_basket_or_another_familys_invoice_is_refused(parent, client):
 
 def test_another_family_cannot_see_the_return_page(parent, app):
     _review, sent = pay(parent, invoice_of("MARTIN"))
-    path = urlsplit(simulator_query(sent)["return_url"]).path
     other = other_family_parent(app.test_client())
-    assert other.get(path).status_code == 404
+    assert back_to_portal(other, simulator_query(sent)).status_code == 404
+
+
+def test_a_return_by_post_without_session_is_turned_into_a_get(parent, app):
+    """A cross-site POST carries no SameSite=Lax cookie: a 303 makes it a GET."""
+    _review, sent = pay(parent, invoice_of("MARTIN"))
+    path = urlsplit(simulator_query(sent)["return_url"]).path
+    answer = app.test_client().post(path, data={"idOp": "whatever"})
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith(f"{BASKET}/{transaction().reference}")
 
 
 def test_the_basket_needs_the_csrf_token(parent):
@@ -293,7 +307,7 @@ def test_the_sweep_marks_never_notified_transactions_expired(parent, run_jobs):
                                             OnlineTransaction.state)).all())
     assert sorted(states.values()) == ["created", "expired"]
     assert states[old.reference] == "expired"
-    page = words(parent.get(urlsplit(old_query["return_url"]).path).get_data(as_text=True))
+    page = words(back_to_portal(parent, old_query).get_data(as_text=True))
     assert "Paiement expiré" in page
     # A payment notified after all is recorded: the money was taken.
     assert notify(parent, notification(old_query)).status_code == 200
@@ -326,6 +340,7 @@ def test_admin_sets_systempay_and_its_secrets_are_never_shown_back(client, two_i
     page = client.get(url).get_data(as_text=True)
     assert "TESTSECRET1234567" not in page and "PRODSECRET7654321" not in page
     assert "Enregistrée (••••••)" in page and 'value="12345678"' in page
+    assert "http://localhost/paiement-en-ligne/notification" in page  # from PUBLIC_URL
     settings = PaymentSettings.current()
     # Sealed in the database: a dump does not hold them; the export leaves them out.
     assert "TESTSECRET" not in settings.sealed_secrets + settings.parameters

@@ -33,7 +33,7 @@ from tests.billing_helpers import family, invoice_of
 from tests.test_online_payment import JANUARY, two_invoices  # noqa: F401 - the fixture
 
 SECRET = "tests-only-secret-key"
-RETURN = "http://localhost/facturation/paiement-en-ligne/{}/retour"
+RETURN = "http://localhost/paiement-en-ligne/{}/retour"
 NOTIFY = "http://localhost/paiement-en-ligne/notification"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = ("http://securite.service.tpa.cp.finances.gouv.fr/services/mas_securite/"

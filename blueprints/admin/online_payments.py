@@ -14,6 +14,7 @@ from blueprints.admin import bp
 from blueprints.auth.forms import REQUIRED
 from blueprints.fields import EurosField
 from extensions import db
+from jobs.emails import external_url
 from models import AuditEvent
 from models.online_payment import (
     BACKEND_PARAMETERS,
@@ -124,7 +125,9 @@ def online_payment_settings():
                        parameters=BACKEND_PARAMETERS, labels=BACKEND_LABELS,
                        field_name=field_name, settings=settings, mask=MASK,
                        secrets_set=settings.secret_names(current_app.config["SECRET_KEY"]),
-                       choices=dict(_backend_choices())), 422 if form.errors else 200
+                       choices=dict(_backend_choices()),
+                       notify_url=external_url("online_payment.notify")), (
+        422 if form.errors else 200)
 
 
 @bp.get("/paiement-en-ligne")
