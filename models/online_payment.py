@@ -249,6 +249,16 @@ class OnlineTransaction(db.Model):
         return db.session.scalars(query).all()
 
 
+    @classmethod
+    def summary(cls):
+        """{state: (how many, their total)}; summed in Decimal here, not by SQLite."""
+        found = {}
+        for state, total in db.session.execute(select(cls.state, cls.total)):
+            count, amount = found.get(state, (0, ZERO))
+            found[state] = (count + 1, amount + total)
+        return found
+
+
 class OnlineTransactionItem(db.Model):
     """An invoice in the basket and the amount paid on it."""
     __tablename__ = "online_transaction_items"

@@ -324,6 +324,7 @@ def test_staff_see_online_transactions_with_their_state(parent, app, two_invoice
     page = words(agent.get("/admin/paiement-en-ligne").get_data(as_text=True))
     assert transaction().reference in page and "MARTIN" in page and "payée" in page
     assert "9,40 €" in page
+    assert "Payée 1 transaction · 9,40 €" in page  # the summary by state
     assert agent.get("/admin/paiement-en-ligne/reglages").status_code == 403
 
 

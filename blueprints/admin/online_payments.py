@@ -135,4 +135,5 @@ def online_transactions():
     state = request.args.get("etat", "")
     transactions = OnlineTransaction.recent(state=state if state in STATES else None)
     return render_page("admin/online_payments/list.html", transactions=transactions,
-                       states=STATE_LABELS, badges=STATE_BADGES, state=state)
+                       states=STATE_LABELS, badges=STATE_BADGES, state=state,
+                       summary=OnlineTransaction.summary())
