@@ -10,7 +10,16 @@ area of its own: it imports nothing from blueprints/billing.py.
 import logging
 
 import eopayment
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -28,12 +37,13 @@ from models.online_payment import (
     OnlineTransaction,
     PaymentSettings,
     backend_for,
+    backend_origin,
     build_basket,
     open_invoices,
     request_payment,
     start_transaction,
 )
-from security import never_stored, parent_required
+from security import CONTENT_SECURITY_POLICY, never_stored, parent_required
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("billing_online", __name__, url_prefix="/facturation/paiement-en-ligne")
@@ -90,10 +100,21 @@ def basket():
         except OnlinePaymentError as problem:
             db.session.rollback()
             error, basket = str(problem), None
-    return render_page("billing/online_basket.html", form=form, settings=settings,
-                       invoices=open_invoices(family.id), today=today(), error=error,
-                       basket=basket, total=total,
-                       checked=request.form.getlist("invoice")), 422 if error else 200
+    page = make_response(render_page(
+        "billing/online_basket.html", form=form, settings=settings,
+        invoices=open_invoices(family.id), today=today(), error=error, basket=basket,
+        total=total, checked=request.form.getlist("invoice")), 422 if error else 200)
+    return _allowing_the_backend(page, settings)
+
+
+def _allowing_the_backend(response, settings):
+    """The basket's "Payer" form is answered by a redirect to the backend, SystemPay's
+    page posts a form to it: CSP form-action must allow its origin, and only it."""
+    origin = backend_origin(settings)
+    if origin:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origin}")
+    return response
 
 
 def _send_to_backend(settings, family, basket, total):
@@ -109,7 +130,8 @@ def _send_to_backend(settings, family, basket, total):
                                    "quelques minutes.")) from failure
     db.session.commit()
     if kind == eopayment.FORM:
-        return render_template("billing/online_form.html", form=data, transaction=transaction)
+        return _allowing_the_backend(make_response(render_template(
+            "billing/online_form.html", form=data, transaction=transaction)), settings)
     if settings.backend == DUMMY:
         data = _to_simulator(data)
     return redirect(data)

@@ -18,9 +18,11 @@ import secrets
 import string
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import eopayment
+import eopayment.payfip_ws
+import eopayment.systempayv2
 from Cryptodome.Cipher import AES
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -330,6 +332,20 @@ def backend_for(settings, app_secret, return_url, notify_url):
     options = settings.options(app_secret)
     options.update(normal_return_url=return_url, automatic_return_url=notify_url)
     return eopayment.Payment(settings.backend, options, logger=LOGGER)
+
+
+def backend_origin(settings):
+    """The origin the browser is sent to for paying (None: the portal's own, the
+    simulator): the pages sending it there must allow it in their CSP form-action."""
+    if settings.backend == PAYFIP:
+        url = eopayment.payfip_ws.PAYMENT_URL
+    elif settings.backend == SYSTEMPAY:
+        url = (settings.public_parameters().get("service_url")
+               or eopayment.systempayv2.Payment.service_url)
+    else:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def request_payment(backend, transaction, subject):

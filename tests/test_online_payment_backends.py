@@ -303,3 +303,15 @@ def test_a_payfip_idop_still_unpaid_after_two_hours_is_expired(payfip):
         populate_existing=True))
     assert row.state == "expired"
     assert db.session.scalars(select(Payment)).all() == []
+
+
+def test_the_basket_page_lets_its_form_go_to_payfip_and_nowhere_else(payfip, client):
+    """Sending the browser to PayFiP answers the basket's form with a redirect, which
+    CSP form-action governs too."""
+    from demo import PARENT
+    from tests.helpers import login
+
+    login(client, *PARENT)
+    policy = client.get("/facturation/paiement-en-ligne").headers["Content-Security-Policy"]
+    assert "form-action 'self' https://www.payfip.gouv.fr;" in policy
+    assert "script-src 'self'" in policy

@@ -101,3 +101,32 @@ def test_the_return_page_waits_for_the_notification_then_says_paid(phone, live_s
     expect(phone.get_by_text("Paiement accepté")).to_be_visible()
     db.session.rollback()
     assert len(db.session.scalars(select(Payment)).all()) == 1
+
+
+def test_the_browser_may_post_the_form_to_a_card_processor(phone, live_server, two_invoices):
+    """SystemPay's page posts a form to the bank's origin: the page's CSP allows that
+    origin in form-action (here the same server under another name, localhost)."""
+    import json
+    from urllib.parse import urlsplit
+
+    from models import PaymentSettings
+    from models.online_payment import SYSTEMPAY
+
+    bank = f"http://localhost:{urlsplit(live_server).port}"
+    settings = PaymentSettings.current()
+    settings.update(SYSTEMPAY, {"vads_site_id": "12345678", "vads_ctx_mode": "TEST",
+                                "secret_test": "1122334455667788"}, "tests-only-secret-key",
+                    enabled=True, minimum_amount=Decimal("1.00"), partial_allowed=False)
+    # The bank's page, played by a portal URL that takes a POST without a CSRF token.
+    settings.parameters = json.dumps({**settings.public_parameters(),
+                                      "service_url": f"{bank}/paiement-en-ligne/X/retour"})
+    db.session.commit()
+
+    fill_login(phone, *two_invoices.PARENT)
+    phone.get_by_role("link", name="Espace facturation").click()
+    phone.get_by_role("link", name="Payer en ligne").click()
+    phone.get_by_label(f"Facture {invoice_of('MARTIN').number}", exact=False).check()
+    phone.get_by_role("button", name="Voir le total").click()
+    phone.get_by_role("button", name="Payer 9,40\u00a0€").click()
+    phone.get_by_role("button", name="Continuer vers le paiement").click()
+    phone.wait_for_url(f"{bank}/**")
