@@ -291,6 +291,7 @@ def open_invoices(family_id):
 def build_basket(family_id, wanted, settings):
     """[(invoice, amount)] from {invoice_id: amount or None (the whole balance)}.
     Raises OnlinePaymentError with the reason a parent reads."""
+    from flask_babel import format_currency
     from flask_babel import lazy_gettext as _l
 
     invoices = {i.id: i for i in open_invoices(family_id)}
@@ -311,8 +312,7 @@ def build_basket(family_id, wanted, settings):
     total = sum((amount for _invoice, amount in basket), ZERO)
     if total < settings.minimum_amount:
         raise OnlinePaymentError(_l("Le paiement en ligne commence à %(amount)s.",
-                                    amount=str(settings.minimum_amount).replace(".", ",")
-                                    + " €"))
+                                    amount=format_currency(settings.minimum_amount, "EUR")))
     return basket, total
 
 
