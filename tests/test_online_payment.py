@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 
 from demo import PARENT
 from extensions import db
-from models import OnlineTransaction, OutboundEmail, Payment, PaymentAllocation, PaymentSettings
+from models import (
+    AuditEvent,
+    OnlineTransaction,
+    OutboundEmail,
+    Payment,
+    PaymentAllocation,
+    PaymentSettings,
+)
 from models.billing import issue_invoices
 from models.clock import to_paris, utcnow
 from models.online_payment import DUMMY, SYSTEMPAY, simulator_fields, unseal
@@ -346,6 +353,9 @@ def test_admin_sets_systempay_and_its_secrets_are_never_shown_back(client, two_i
     # Sealed in the database: a dump does not hold them; the export leaves them out.
     assert "TESTSECRET" not in settings.sealed_secrets + settings.parameters
     assert "secret" not in str(settings.export()).lower()
+    [event] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "online_payment.settings_saved")).all()
+    assert event.details["backend"] == SYSTEMPAY and "SECRET" not in str(event.details)
     assert settings.minimum_amount == Decimal("2.00")
     # Saving again with the secret fields blank keeps them.
     data.update(systempayv2__secret_test="", systempayv2__secret_production="",
