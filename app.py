@@ -86,6 +86,7 @@ def _register_blueprints(app):
         admin,
         auth,
         billing,
+        billing_online,
         dev,
         documents,
         family,
@@ -102,7 +103,11 @@ def _register_blueprints(app):
     app.register_blueprint(family.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(billing.bp)
+    app.register_blueprint(billing_online.bp)
+    app.register_blueprint(billing_online.notify_bp)
     app.register_blueprint(info.bp)
     app.register_blueprint(admin.bp)
     if app.config["PORTAIL_ENV"] == "development":
         app.register_blueprint(dev.bp)
+    if app.config["PAYMENT_SIMULATOR"]:  # development and tests, never production
+        app.register_blueprint(dev.simulator_bp)

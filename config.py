@@ -88,6 +88,8 @@ def load(instance_path, environ=None):
         # Tests talk to a real SMTP server too, so sending is never suppressed.
         "MAIL_SUPPRESS_SEND": False,
         "MAIL_SINK_DIR": os.path.join(instance_path, "mail") if development else None,
+        # The page playing eopayment's dummy payment service (blueprints/dev.py).
+        "PAYMENT_SIMULATOR": portail_env in ("development", "testing"),
         "STORAGE_DIR": env.get("STORAGE_DIR") or os.path.join(instance_path, "storage"),
         # Sessions: signed cookie + a server-side session row (see models/user.py).
         "SESSION_COOKIE_NAME": "__Host-session" if secure_cookies else "portail_session",

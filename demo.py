@@ -72,6 +72,7 @@ def load(invoices=False):
     created |= _contact_thread()
     db.session.flush()
     created |= _billing()
+    created |= _online_payment()
     db.session.flush()
     if invoices:
         created |= _last_month_invoices()
@@ -256,12 +257,34 @@ def _billing():
     return True
 
 
+def _online_payment():
+    """Pay online with eopayment's dummy backend, played by the development simulator
+    (/dev/paiement): a newcomer pays an invoice end to end without a bank."""
+    from models.online_payment import DUMMY, PaymentSettings
+
+    if db.session.scalar(db.select(PaymentSettings.id).limit(1)) is not None:
+        return False
+    settings = PaymentSettings.current()
+    settings.update(DUMMY, {"origin": "Portail Famille de Beaulieu-sur-Loire (démo)"}, "",
+                    enabled=True, minimum_amount=Decimal("1.00"), partial_allowed=True)
+    return True
+
+
 def _last_month_invoices():
-    """Last month in the roll call (Léa and Hugo at the canteen, Hugo ill one day, Léa
+    """The two last months at school invoiced: the demo parent can pay both in one
+    online basket."""
+    canteen = {a.name: a for a in Activity.ordered()}["Restauration scolaire"]
+    last = _last_month_at_school(canteen)
+    earlier = _last_month_at_school(canteen, before=last)
+    created = _month_invoice(earlier)
+    return _month_invoice(last) or created
+
+
+def _month_invoice(month):
+    """A month in the roll call (Léa and Hugo at the canteen, Hugo ill one day, Léa
     once at the evening APS without a reservation), then invoiced by the billing code."""
     activities = {a.name: a for a in Activity.ordered()}
     canteen, evening = activities["Restauration scolaire"], activities["APS Soir"]
-    month = _last_month_at_school(canteen)
     if db.session.scalar(db.select(Invoice.id).where(Invoice.month == month)) is not None:
         return False
     first, last = month_bounds(month)
@@ -288,9 +311,11 @@ def _last_month_invoices():
     return True
 
 
-def _last_month_at_school(canteen):
-    """Last month, or before it the latest month with two school weeks (not August)."""
-    month = (paris_today().replace(day=1) - timedelta(days=1)).replace(day=1)
+def _last_month_at_school(canteen, before=None):
+    """Last month (or the month before `before`), or before it the latest month with two
+    school weeks (not August)."""
+    start = before or paris_today().replace(day=1)
+    month = (start - timedelta(days=1)).replace(day=1)
     for _ in range(3):
         first, last = month_bounds(month)
         calendar = PlanningCalendar(Town.current().holiday_zone, first, last)

@@ -2,7 +2,7 @@
 the account stands. The words for amounts, statuses and kinds of days are shared with
 the staff area and the emails (template filters registered here)."""
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -16,6 +16,7 @@ from models.billing import (
     bracket_for,
 )
 from models.clock import paris_today as today
+from models.online_payment import PaymentSettings, online_references
 from security import never_stored, parent_required
 
 bp = Blueprint("billing", __name__, url_prefix="/facturation")
@@ -36,7 +37,10 @@ def index():
                        payments=Payment.for_family(family.id), today=today(),
                        settings=settings,
                        bracket=bracket_for(family.quotient, QfBracket.ordered(),
-                                           settings.default_bracket))
+                                           settings.default_bracket),
+                       online_payment=PaymentSettings.current().usable(
+                           current_app.config["PAYMENT_SIMULATOR"]),
+                       paid_online=online_references(family.id))
 
 
 def own_invoice_or_404(invoice_id):
@@ -47,7 +51,8 @@ def own_invoice_or_404(invoice_id):
 def invoice(invoice_id):
     found = own_invoice_or_404(invoice_id)
     return render_page("billing/invoice.html", invoice=found, today=today(),
-                       allocations=PaymentAllocation.for_invoice(found.id))
+                       allocations=PaymentAllocation.for_invoice(found.id),
+                       paid_online=online_references(found.family_id).get(found.id, []))
 
 
 @bp.get("/<int:invoice_id>/facture.pdf")

@@ -22,6 +22,7 @@ from models.files import StoredFile
 from models.info import RulesVersion, TownPage
 from models.messages import ContactMessage, ContactThread
 from models.news import News
+from models.online_payment import OnlineTransaction, OnlineTransactionItem, PaymentSettings
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
 from models.requests import Request, RequestLine
@@ -34,6 +35,7 @@ __all__ = [
     "ChildAuthorization", "Closure",
     "ContactMessage", "ContactThread", "DirectDebitBatch", "Document", "Enrollment", "Family",
     "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
-    "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
+    "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
+    "PaymentSettings", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
     "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
 ]

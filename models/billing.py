@@ -575,6 +575,7 @@ CASH = "cash"
 CESU = "cesu"
 CARD = "card"
 DIRECT_DEBIT = "direct_debit"
+ONLINE = "online"  # paid online (models/online_payment.py), never typed in by staff
 METHODS = (CHEQUE, CASH, CESU, CARD, DIRECT_DEBIT)
 
 
@@ -726,8 +727,9 @@ def needs_confirmation(family_id, amount):
 
 
 def record_payment(family, amount, method, received_on, by, invoice=None, reference="",
-                   batch=None):
-    """Record money received and allocate it; the caller holds the write lock."""
+                   batch=None, shares=()):
+    """Record money received and allocate it; the caller holds the write lock.
+    `shares`, [(invoice, amount)], are allocated first (an online basket)."""
     lock_families([family.id])
     payment = Payment(family_id=family.id, invoice_id=invoice.id if invoice else None,
                       method=method, amount=money(amount), received_on=received_on,
@@ -735,8 +737,22 @@ def record_payment(family, amount, method, received_on, by, invoice=None, refere
                       batch_id=batch.id if batch else None)
     db.session.add(payment)
     db.session.flush()
+    _allocate_shares(payment, shares)
     apply_credit([family.id])
     return payment
+
+
+def _allocate_shares(payment, shares):
+    rest = payment.amount
+    for invoice, amount in shares:
+        share = min(amount, invoice.balance, rest)
+        if share <= 0:
+            continue
+        invoice.amount_paid += share
+        rest -= share
+        db.session.add(PaymentAllocation(payment_id=payment.id, invoice_id=invoice.id,
+                                         amount=share))
+    db.session.flush()
 
 
 def cancel_payment(payment, by):

@@ -14,6 +14,7 @@ from blueprints.admin import (  # noqa: F401
     lists,
     messages,
     news,
+    online_payments,
     pages,
     requests,
     rollcall,

@@ -32,6 +32,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 # Every action the portal logs, in words: the one place that names them (a test checks
 # that each action recorded in the code has its label here).
 ACTIONS = {
+    "online_payment.settings_saved": _l("Réglages du paiement en ligne enregistrés"),
     "health.viewed": _l("Consultation des données sanitaires"),
     "change.requested": _l("Demande de modification"),
     "change.withdrawn": _l("Demande retirée par la famille"),

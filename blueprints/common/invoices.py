@@ -18,6 +18,7 @@ from models.billing import (
     DIRECT_DEBIT,
     DUE,
     LATE,
+    ONLINE,
     PAID,
     PARTIAL,
     RESERVED_DAY,
@@ -38,6 +39,8 @@ KIND_LABELS = {
 }
 METHOD_LABELS = {CHEQUE: _l("Chèque"), CASH: _l("Espèces"), CESU: _l("CESU"),
                  CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement")}
+# Recorded by the portal itself, never offered to staff typing in a payment.
+AUTOMATIC_METHOD_LABELS = {ONLINE: _l("Paiement en ligne")}
 
 
 def euros(amount):
@@ -58,7 +61,7 @@ def day_kind_label(kind):
 
 
 def payment_method(method):
-    return METHOD_LABELS.get(method, method)
+    return METHOD_LABELS.get(method) or AUTOMATIC_METHOD_LABELS.get(method, method)
 
 
 def invoice_badge(status):

@@ -8,7 +8,8 @@ pytestmark = pytest.mark.e2e
 
 # Files and downloads are not pages.
 NOT_PAGES = (".csv", ".json", ".pdf", ".jpg", "/fichier", "/piece-jointe", "/healthz", "/dev/",
-             "/activites/case")  # a cell fragment, asked with its parameters
+             "/activites/case",  # a cell fragment, asked with its parameters
+             "/paiement-en-ligne/notification")  # the payment backend's, server to server
 
 
 def pages(app, prefix, exclude=()):
