@@ -43,10 +43,14 @@ class Attendance(db.Model):
     unreserved: Mapped[bool] = mapped_column(Boolean, default=False)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     marked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Present without a reservation, and the service confirmed it is billed so (see
+    # models/reconciliation.py): off the list of what is left to reconcile.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     child = relationship("Child")
     activity = relationship("Activity")
-    marked_by = relationship("User")
+    marked_by = relationship("User", foreign_keys=[marked_by_id])
 
     @classmethod
     def mark(cls, child_id, activity_id, day, status, by, reason=None, unreserved=None):

@@ -69,6 +69,7 @@ from blueprints.admin import (  # noqa: E402,F401
     messages,
     news,
     pages,
+    reconciliation,
     requests,
     rollcall,
     staff,
