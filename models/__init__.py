@@ -23,6 +23,7 @@ from models.messages import ContactMessage, ContactThread
 from models.news import News
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
+from models.reenrollment import Campaign, ChildAnswer
 from models.requests import Request, RequestLine
 from models.town import Town
 from models.user import User, UserSession
@@ -34,4 +35,5 @@ __all__ = [
     "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
     "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
     "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
+    "Campaign", "ChildAnswer",
 ]

@@ -86,3 +86,7 @@ def export_page():
     data = export_family(family, with_photos=False)
     AuditEvent.record_shown(current_user, "file.exported", [(family, family.id)], format="html")
     return render_page("family/export.html", area=AREA, family=family, data=data)
+
+
+# The modules below register their routes on bp.
+from blueprints.family import reenrollment  # noqa: E402,F401
