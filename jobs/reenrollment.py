@@ -1,16 +1,18 @@
-"""Re-enrollment reminders: every guardian with an account of a family that has not
-answered the campaign gets one email per reminder round (staff start a round)."""
+"""Re-enrollment jobs: reminders (every guardian with an account of a family that has
+not answered gets one email per round staff start), and the children's move to their
+new class on the first day of the school year (a sweeper)."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from extensions import db
 from jobs import enqueue_after_commit, job
 from jobs.emails import external_url, queue_email
+from jobs.sweep import sweeper
 from models import Campaign, ChildAnswer, Family, Town
 from models.calendar import school_year_label
-from models.clock import utcnow
+from models.clock import paris_today, utcnow
 from models.db_tools import begin_write
-from models.reenrollment import PROPOSED
+from models.reenrollment import PROPOSED, apply_due_promotions
 
 
 def start_reminders(campaign, by):
@@ -51,3 +53,12 @@ def remind_unanswered(campaign_id, round_number):
         answer.reminded_at = now
     db.session.commit()
     return sent
+
+
+@sweeper
+def apply_class_promotions(_now):
+    """On the first day of a school year, re-enrolled children move to their new class."""
+    begin_write()
+    moved = apply_due_promotions(paris_today())
+    db.session.commit()
+    return moved

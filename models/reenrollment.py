@@ -132,10 +132,12 @@ class Campaign(db.Model):
     def unanswered_family_ids(self):
         return sorted({a.family_id for a in self.answers if a.status == PROPOSED})
 
-    def validate_family(self, family_id, by):
-        """Create next year's enrollments of a family's answers and give its children
-        their new class; a child who leaves is enrolled in nothing. Returns how many
-        enrollments were created. An answer not given is validated as proposed."""
+    def validate_family(self, family_id, by, today):
+        """Create next year's enrollments of a family's answers; a child who leaves is
+        enrolled in nothing. Returns how many enrollments were created. An answer not
+        given is validated as proposed. The children move to their new class on the
+        first day of that school year (see apply_due_promotions): until then this year's
+        roll calls and lists keep their current class."""
         created = 0
         for answer in self.answers_of(family_id):
             if answer.status == VALIDATED:
@@ -146,11 +148,27 @@ class Campaign(db.Model):
                 db.session.add(Enrollment(child_id=answer.child_id, activity_id=activity_id,
                                           school_year=self.school_year))
                 created += 1
-            answer.child.class_name = answer.next_class
             answer.status = VALIDATED
             answer.validated_at = utcnow()
             answer.validated_by_id = by.id
+        db.session.flush()
+        apply_due_promotions(today)
         return created
+
+
+def apply_due_promotions(today):
+    """Give the children of validated answers their new class once the school year
+    they were re-enrolled for has begun. Returns how many children moved."""
+    due = db.session.scalars(
+        select(ChildAnswer).join(Campaign, Campaign.id == ChildAnswer.campaign_id)
+        .where(ChildAnswer.status == VALIDATED, ChildAnswer.promoted_at.is_(None),
+               Campaign.school_year <= school_year_of(today))
+        .options(selectinload(ChildAnswer.child))).all()
+    now = utcnow()
+    for answer in due:
+        answer.child.class_name = answer.next_class
+        answer.promoted_at = now
+    return len(due)
 
 
 class ChildAnswer(db.Model):
@@ -175,6 +193,8 @@ class ChildAnswer(db.Model):
     validated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the child was given next_class (the first day of that school year).
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     campaign = relationship("Campaign", back_populates="answers")
     child = relationship("Child")

@@ -3,14 +3,17 @@ class, families confirm or change their activities, staff validate (next year's
 enrollments), families without an answer are reminded; next year's planning opens on
 the date the town set."""
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from extensions import db
+from jobs.reenrollment import apply_class_promotions
 from models import Campaign, ChildAnswer, Enrollment
 from models.calendar import school_year_label, school_year_of
+from models.clock import PARIS, utcnow
 from models.reenrollment import next_class
 from tests.helpers import (
     OTHER_PARENT,
@@ -102,11 +105,17 @@ def test_a_family_confirms_or_changes_and_staff_validate(client, demo, campaign,
         [child("Hugo").id, child("Léa").id], [year], even_not_open=True)}
     assert {a for c, a in enrolled if c == child("Hugo").id} == {canteen, evening}
     assert {a for c, a in enrolled if c == child("Léa").id} == set(lea_activities)
+    html = page(client, "/ma-famille/reinscription")
+    assert "Validée par le service enfance" in html and "Confirmer pour Léa" not in html
+
+    # This year's roll calls keep their classes; the new ones come with the new year.
+    db.session.expire_all()
+    assert (child("Léa").class_name, child("Hugo").class_name) == ("CE2", "MS")
+    with time_machine.travel(datetime.combine(date(year, 9, 1), time(6), PARIS), tick=True):
+        assert apply_class_promotions(utcnow()) == 2
     db.session.expire_all()
     assert (child("Léa").class_name, child("Hugo").class_name) == ("CM1", "GS")
     assert child("Jules").class_name == "CM1"  # BERNARD did not answer: not validated
-    html = page(client, "/ma-famille/reinscription")
-    assert "Validée par le service enfance" in html and "Confirmer pour Léa" not in html
 
 
 def test_families_without_an_answer_are_reminded_once(app, client, demo, campaign, run_jobs,

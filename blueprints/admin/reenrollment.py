@@ -97,7 +97,7 @@ def validate_reenrollment(campaign_id, family_id):
     campaign = _campaign_or_404(campaign_id)
     if not campaign.answers_of(family_id):
         abort(404)
-    created = campaign.validate_family(family_id, current_user)
+    created = campaign.validate_family(family_id, current_user, today())
     AuditEvent.record(current_user, "reenrollment.validated", campaign, family_id=family_id,
                       enrollments=created)
     db.session.commit()
@@ -113,7 +113,8 @@ def validate_answered(campaign_id):
     families = [family for family, answers in campaign.families()
                 if all(a.status != PROPOSED for a in answers)
                 and any(a.status == CONFIRMED for a in answers)]
-    created = sum(campaign.validate_family(family.id, current_user) for family in families)
+    created = sum(campaign.validate_family(family.id, current_user, today())
+                  for family in families)
     AuditEvent.record(current_user, "reenrollment.validated", campaign,
                       families=len(families), enrollments=created)
     db.session.commit()

@@ -44,6 +44,7 @@ def upgrade():
     sa.Column('validated_at', sa.DateTime(), nullable=True),
     sa.Column('validated_by_id', sa.Integer(), nullable=True),
     sa.Column('reminded_at', sa.DateTime(), nullable=True),
+    sa.Column('promoted_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['reenrollment_campaigns.id'], name=op.f('fk_reenrollment_answers_campaign_id_reenrollment_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['child_id'], ['children.id'], name=op.f('fk_reenrollment_answers_child_id_children'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['family_id'], ['families.id'], name=op.f('fk_reenrollment_answers_family_id_families'), ondelete='CASCADE'),
