@@ -133,21 +133,25 @@ class Campaign(db.Model):
         return sorted({a.family_id for a in self.answers if a.status == PROPOSED})
 
     def validate_family(self, family_id, by, today):
-        """Create next year's enrollments of a family's answers; a child who leaves is
-        enrolled in nothing. Returns how many enrollments were created. An answer not
-        given is validated as proposed. The children move to their new class on the
-        first day of that school year (see apply_due_promotions): until then this year's
-        roll calls and lists keep their current class."""
+        """Make next year's enrollments of a family's children what they answered (a
+        child who leaves is enrolled in nothing; an answer not given is validated as
+        proposed). Returns how many enrollments were created. The children move to
+        their new class on the first day of that school year (see
+        apply_due_promotions): until then this year's roll calls keep their class."""
         created = 0
         for answer in self.answers_of(family_id):
             if answer.status == VALIDATED:
                 continue
+            wanted = set(answer.activity_ids or [])
             existing = {a for (_c, a, _y) in Enrollment.keys_for(
                 [answer.child_id], [self.school_year], even_not_open=True)}
-            for activity_id in set(answer.activity_ids or []) - existing:
+            for activity_id in wanted - existing:
                 db.session.add(Enrollment(child_id=answer.child_id, activity_id=activity_id,
                                           school_year=self.school_year))
                 created += 1
+            # Enrolled beforehand (by hand) in what the family no longer wants: its
+            # cells of that year are released, as for any withdrawal.
+            Enrollment.withdraw(answer.child_id, existing - wanted, self.school_year, today)
             answer.status = VALIDATED
             answer.validated_at = utcnow()
             answer.validated_by_id = by.id

@@ -179,3 +179,21 @@ def test_a_family_answers_only_for_its_children_while_open(client, demo, campaig
                       post_url=f"/ma-famille/reinscription/{answer_of('Léa').id}")
     assert "Les réinscriptions sont closes" in page(client, response.headers["Location"])
     assert answer_of("Léa").status == "proposed"
+
+
+def test_validation_withdraws_what_the_family_no_longer_wants(app, client, planning):
+    """Hugo was enrolled for next year by hand already; his family drops the morning APS:
+    once validated, next year's enrollments are what the family answered."""
+    admin = app.test_client()
+    login(admin, *planning.ADMIN)
+    assert open_campaign(admin).status_code == 302
+    campaign = db.session.scalar(select(Campaign))
+    login(client, *planning.PARENT)
+    keep = [activity("Restauration scolaire").id, activity("APS Soir").id]
+    submit(client, "/ma-famille/reinscription", {"activite": keep},
+           post_url=f"/ma-famille/reinscription/{answer_of('Hugo').id}")
+    submit(admin, "/admin/reinscriptions", {},
+           post_url=f"/admin/reinscriptions/{campaign.id}/familles/"
+                    f"{child('Hugo').family_id}/valider")
+    enrolled = Enrollment.keys_for([child("Hugo").id], [next_year()], even_not_open=True)
+    assert {a for _c, a, _y in enrolled} == set(keep)
