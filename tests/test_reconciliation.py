@@ -143,6 +143,18 @@ def test_presence_without_reservation_pricing_applies_at_invoicing(client, demo,
     assert (line.quantity, line.unit_price) == (1, price)
 
 
+def test_the_billing_page_says_how_it_is_priced(client, demo):
+    rules(client, demo, unreserved_pricing="fixed", unreserved_fixed_price="5")
+    assert "Présence sans réservation : facturée au prix fixe de 5,00" in page(
+        client, "/admin/facturation").replace("\u202f", " ").replace("\xa0", " ")
+    submit(client, "/admin/facturation/regles", {
+        "bill_unreserved": "y", "unreserved_pricing": "full", "unreserved_surcharge_percent": "20",
+        "default_bracket_id": "0", "due_days": "30", "payment_instructions": "",
+        "creditor_name": "", "creditor_iban": "", "creditor_bic": "", "creditor_identifier": ""})
+    assert "Présence sans réservation : facturée au tarif habituel" in page(
+        client, "/admin/facturation")
+
+
 def test_a_fixed_price_must_be_given(client, demo):
     response = rules(client, demo, unreserved_pricing="fixed", unreserved_fixed_price="")
     assert response.status_code == 422
