@@ -25,6 +25,7 @@ from models.news import News
 from models.online_payment import OnlineTransaction, OnlineTransactionItem, PaymentSettings
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
+from models.reenrollment import Campaign, ChildAnswer
 from models.requests import Request, RequestLine
 from models.town import Town
 from models.user import User, UserSession
@@ -38,4 +39,5 @@ __all__ = [
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
     "PaymentSettings", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
     "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
+    "Campaign", "ChildAnswer",
 ]

@@ -1,14 +1,16 @@
 """Roll call (pointage): who was actually there. What billing counts."""
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
+from models.calendar import FIRST_DAY
 from models.child_file import authorization_answers, health_record_of
-from models.clock import utcnow
-from models.db_tools import dialect_name
+from models.clock import paris_today, utcnow
+from models.db_tools import begin_write, dialect_name
 from models.family import Child
 from models.planning import PENDING_ABSENCE, RESERVED, Booking
 
@@ -41,10 +43,14 @@ class Attendance(db.Model):
     unreserved: Mapped[bool] = mapped_column(Boolean, default=False)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     marked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Present without a reservation, and the service confirmed it is billed so (see
+    # models/reconciliation.py): off the list of what is left to reconcile.
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     child = relationship("Child")
     activity = relationship("Activity")
-    marked_by = relationship("User")
+    marked_by = relationship("User", foreign_keys=[marked_by_id])
 
     @classmethod
     def mark(cls, child_id, activity_id, day, status, by, reason=None, unreserved=None):
@@ -72,6 +78,83 @@ class Attendance(db.Model):
             select(cls).where(cls.activity_id == activity_id, cls.day == day))}
 
 
+# The state a roll-call row shows, sent back with a tap: "none", "present", "absent:ill"…
+UNMARKED = "none"
+SHOWN_STATES = (UNMARKED, PRESENT, *(f"{ABSENT}:{reason}" for reason in ABSENCE_REASONS))
+# Why a tap was refused.
+FUTURE = "future"
+OUT_OF_RANGE = "out_of_range"
+
+
+def shown_state(attendance):
+    """What a row shows of a mark, in the words a tap sends back."""
+    if attendance is None:
+        return UNMARKED
+    if attendance.status == ABSENT:
+        return f"{ABSENT}:{attendance.absence_reason or UNEXCUSED}"
+    return attendance.status
+
+
+@dataclass
+class Tap:
+    """What became of an agent's tap on a roll-call row."""
+    attendance: Attendance | None = None
+    changed: bool = False       # another agent marked it since it was shown: nothing done
+    refusal: str | None = None  # FUTURE, OUT_OF_RANGE: nothing done
+
+
+def tap(child_id, activity_id, day, status, by, shown, reason=None, unreserved=None):
+    """An agent's tap on a roll-call row, judged on the state the row showed.
+
+    A day to come cannot be marked (nobody is there yet). Absent without a reason keeps
+    the reason an absence already has (tapping « Absent » again on an illness must not
+    make it unexcused, which is billed); only a reason button changes it. When the mark
+    changed since the row was shown (a second agent), nothing is written and the caller
+    shows the mark as it now is.
+    """
+    if day > paris_today():
+        return Tap(refusal=FUTURE)
+    if day < FIRST_DAY:
+        return Tap(refusal=OUT_OF_RANGE)
+    _lock_child_marks(child_id)
+    current = _current_mark(child_id, activity_id, day)
+    if shown_state(current) != shown:
+        db.session.commit()
+        return Tap(attendance=current, changed=True)
+    if status == ABSENT and reason is None and current is not None and current.status == ABSENT:
+        reason = current.absence_reason
+    Attendance.mark(child_id, activity_id, day, status, by, reason=reason, unreserved=unreserved)
+    db.session.commit()
+    return Tap(attendance=_current_mark(child_id, activity_id, day))
+
+
+def _lock_child_marks(child_id):
+    """Serialize the taps on one child: SQLite's write lock, PostgreSQL's row lock on
+    the child (the mark row may not exist yet, so it cannot be the one locked)."""
+    begin_write()
+    db.session.scalar(select(Child.id).where(Child.id == child_id).with_for_update())
+
+
+def _current_mark(child_id, activity_id, day):
+    return db.session.scalar(
+        select(Attendance).where(Attendance.child_id == child_id,
+                                 Attendance.activity_id == activity_id, Attendance.day == day)
+        .execution_options(populate_existing=True))
+
+
+def roll_call_version(activity_id, day):
+    """A short fingerprint of a roll call's marks and reservations: the polling list
+    asks with the one it shows and gets nothing back while it is unchanged."""
+    marks = db.session.execute(
+        select(func.count(Attendance.id), func.max(Attendance.marked_at))
+        .where(Attendance.activity_id == activity_id, Attendance.day == day)).one()
+    cells = db.session.execute(
+        select(func.count(Booking.id), func.max(Booking.updated_at))
+        .where(Booking.activity_id == activity_id, Booking.day == day)).one()
+    stamp = "|".join(str(part) for part in (*marks, *cells))
+    return hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
 @dataclass
 class RollCallRow:
     child: Child
@@ -85,6 +168,10 @@ class RollCallRow:
     @property
     def status(self):
         return self.attendance.status if self.attendance else None
+
+    @property
+    def shown(self):
+        return shown_state(self.attendance)
 
     # What the agent must see at a glance, from the family file.
     @property

@@ -137,6 +137,21 @@ DAY_KINDS = (RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL, ABSENT_ILL_CERTIFIED, A
 DEFAULT_SURCHARGE = Decimal("20.00")
 DEFAULT_DUE_DAYS = 30
 
+# How a presence without a reservation is priced: the unit price plus the surcharge
+# percentage, a fixed price whatever the bracket, or the activity's usual price.
+UNRESERVED_SURCHARGE = "surcharge"
+UNRESERVED_FIXED = "fixed"
+UNRESERVED_FULL = "full"
+UNRESERVED_PRICINGS = (UNRESERVED_SURCHARGE, UNRESERVED_FIXED, UNRESERVED_FULL)
+
+
+def unreserved_unit_price(pricing, base_price, surcharge_percent, fixed_price):
+    if pricing == UNRESERVED_FIXED and fixed_price is not None:
+        return money(fixed_price)
+    if pricing == UNRESERVED_FULL:
+        return money(base_price)
+    return money(base_price * (1 + Decimal(surcharge_percent) / 100))
+
 
 class BillingSettings(db.Model):
     """The town's billing rules and payment details (one row)."""
@@ -155,6 +170,9 @@ class BillingSettings(db.Model):
     # Present without a reservation: the unit price plus this percentage.
     unreserved_surcharge_percent: Mapped[Decimal] = mapped_column(
         Numeric(5, 2), default=DEFAULT_SURCHARGE)
+    # ... or priced otherwise (UNRESERVED_PRICINGS): a fixed price, or the usual price.
+    unreserved_pricing: Mapped[str] = mapped_column(String(10), default=UNRESERVED_SURCHARGE)
+    unreserved_fixed_price: Mapped[Decimal | None] = mapped_column(MONEY)
     # The bracket of a family whose quotient is unknown (the highest one when unset).
     default_bracket_id: Mapped[int | None] = mapped_column(
         ForeignKey("qf_brackets.id", ondelete="SET NULL"))
@@ -177,6 +195,7 @@ class BillingSettings(db.Model):
                       bill_absent_unexcused=True, bill_absent_ill=True,
                       bill_absent_ill_certified=False, bill_absent_excused=False,
                       bill_unreserved=True, unreserved_surcharge_percent=DEFAULT_SURCHARGE,
+                      unreserved_pricing=UNRESERVED_SURCHARGE, unreserved_fixed_price=None,
                       due_days=DEFAULT_DUE_DAYS, payment_instructions="", creditor_name="",
                       creditor_iban="", creditor_bic="", creditor_identifier="")
         return row
@@ -193,8 +212,9 @@ class BillingSettings(db.Model):
 
     def unit_price(self, kind, base_price):
         if kind == UNRESERVED_DAY:
-            rate = 1 + Decimal(self.unreserved_surcharge_percent) / 100
-            return money(base_price * rate)
+            return unreserved_unit_price(self.unreserved_pricing or UNRESERVED_SURCHARGE,
+                                         base_price, self.unreserved_surcharge_percent,
+                                         self.unreserved_fixed_price)
         return money(base_price)
 
     @property

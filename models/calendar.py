@@ -78,6 +78,16 @@ def working_days_before(day, count):
     return current
 
 
+# The days the portal deals with at all: a date outside is a slip of the keyboard or a
+# forged form, and would overflow date arithmetic.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def is_requestable(day):
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def school_year_of(day):
     """The school year a date belongs to, named by its first calendar year (2026 for
     2026-2027)."""

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from hashlib import sha256
 
 from flask import current_app
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, and_, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from extensions import db
 from models.clock import utcnow
@@ -48,6 +48,47 @@ def fold_name(name):
     return " ".join(letters.casefold().split())
 
 
+# --- Search (staff's family list) -----------------------------------------------------
+# SQL cannot fold accents the same way on SQLite and PostgreSQL (SQLite's LIKE folds
+# ASCII case only), so each family carries its words already folded: names without
+# accents or case, emails in lower case, phones as digits. A search folds the query the
+# same way and asks every word of it to be in there, in any order.
+SEARCH_LIMIT = 50
+
+
+def fold_words(text):
+    """'Léa DUPONT-Éléonore' -> 'lea dupont eleonore'."""
+    return fold_name(text)
+
+
+def phone_digits(phone):
+    """'+33 6 12 34 56 78' and '06.12.34.56.78' -> '0612345678'."""
+    digits = "".join(ch for ch in phone or "" if ch.isdigit())
+    if digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+def search_text_of(family_name, guardians, children):
+    """The folded words a family is found by. guardians: (first name, last name, email,
+    phones...) tuples; children: (first name, last name) tuples."""
+    words = [fold_words(family_name)]
+    for first, last, email, *phones in guardians:
+        words += [fold_words(f"{first} {last}"), (email or "").strip().casefold()]
+        words += [phone_digits(p) for p in phones]
+    words += [fold_words(f"{first} {last}") for first, last in children]
+    return " ".join(w for w in words if w)
+
+
+def search_terms(query):
+    """The words a query must all match: folded names, or one number for a phone."""
+    query = (query or "").strip()
+    if query and all(ch.isdigit() or ch in " .-+/()" for ch in query):
+        digits = phone_digits(query)
+        return [digits] if digits else []
+    return fold_words(query).split()
+
+
 class Family(db.Model):
     __tablename__ = "families"
 
@@ -70,6 +111,8 @@ class Family(db.Model):
     quotient: Mapped[int | None] = mapped_column(Integer)
     mandate_reference: Mapped[str] = mapped_column(String(35), default="")
     mandate_signed_on: Mapped[date | None] = mapped_column(Date)
+    # What the staff's search looks into, kept up to date on every flush (see below).
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     guardians = relationship("Guardian", back_populates="family", order_by="Guardian.id",
                              cascade="all, delete-orphan")
@@ -123,6 +166,27 @@ class Family(db.Model):
             return []
         return db.session.scalars(select(cls).where(cls.id.in_(ids)).options(
             selectinload(cls.guardians), selectinload(cls.children)).order_by(cls.id)).all()
+
+    def refresh_search_text(self, leaving=()):
+        guardians = [(g.first_name, g.last_name, g.email, g.mobile_phone, g.home_phone,
+                      g.work_phone) for g in self.guardians if g not in leaving]
+        children = [(c.first_name, c.last_name) for c in self.children if c not in leaving]
+        self.search_text = search_text_of(self.name, guardians, children)
+
+    @classmethod
+    def search(cls, query, limit=SEARCH_LIMIT):
+        """Families found by a child's, a guardian's or the file's name (any case, any
+        accents, full name in any order), a guardian's phone or email; all families
+        without a query. Sorted by name."""
+        statement = select(cls).options(selectinload(cls.guardians),
+                                        selectinload(cls.children)).order_by(cls.name, cls.id)
+        terms = search_terms(query)
+        if terms:
+            statement = statement.where(and_(*(cls.search_text.contains(term, autoescape=True)
+                                               for term in terms)))
+        elif (query or "").strip():
+            return []
+        return db.session.scalars(statement.limit(limit)).all()
 
     def next_planning_colour(self):
         used = {child.planning_colour for child in self.children}
@@ -214,3 +278,26 @@ class Child(db.Model):
             .options(selectinload(cls.family))).all()
         return [c for c in found if (fold_name(c.first_name), fold_name(c.last_name)) == wanted]
 
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_texts(session, _context, _instances):
+    """Whoever changes a family, a guardian or a child (staff, a validated change
+    request, registration, the demo), the family's search words follow in the same
+    flush."""
+    touched = [o for o in (*session.new, *session.dirty, *session.deleted)
+               if isinstance(o, Family | Guardian | Child)]
+    if not touched:
+        return
+    families = set()
+    with session.no_autoflush:
+        _families_of(session, touched, families)
+        for family in families:
+            family.refresh_search_text(leaving=set(session.deleted))
+
+
+def _families_of(session, touched, families):
+    for obj in touched:
+        family = obj if isinstance(obj, Family) else (
+            obj.family or (session.get(Family, obj.family_id) if obj.family_id else None))
+        if family is not None and family not in session.deleted:
+            families.add(family)

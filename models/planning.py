@@ -28,7 +28,7 @@ from models.calendar import (
     school_year_of,
     working_days_before,
 )
-from models.clock import paris_to_utc, utcnow
+from models.clock import paris_to_utc, paris_today, utcnow
 from models.family import Child
 
 # Booking states (DESIGN.md, "The planning cell").
@@ -149,9 +149,17 @@ class Enrollment(db.Model):
     child = relationship("Child")
     activity = relationship("Activity")
 
+    # Which of these school years can be booked today: set by the re-enrollment campaign
+    # (models/reenrollment.py), which knows when each later year's planning opens.
+    bookable_years = staticmethod(lambda school_years, _today: list(school_years))
+
     @classmethod
-    def keys_for(cls, child_ids, school_years):
-        """{(child_id, activity_id, school_year)} for these children and years."""
+    def keys_for(cls, child_ids, school_years, even_not_open=False):
+        """{(child_id, activity_id, school_year)} for these children and years: what can
+        be booked, so a later school year counts only once its planning has opened (the
+        date of its re-enrollment campaign); even_not_open: every enrollment (staff)."""
+        if not even_not_open:
+            school_years = cls.bookable_years(school_years, paris_today())
         rows = db.session.execute(select(cls.child_id, cls.activity_id, cls.school_year).where(
             cls.child_id.in_(child_ids), cls.school_year.in_(school_years))).all()
         return {tuple(row) for row in rows}

@@ -49,14 +49,6 @@ PERIOD = "period"  # the long-period form
 # Days a request can be about. The calendar's rules (deadlines counted back in working
 # days, public and school holidays) are meaningful around now only, and a day such as
 # 0001-01-01 would overflow their date arithmetic.
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2199, 12, 31)
-
-
-def is_requestable(day):
-    return FIRST_DAY <= day <= LAST_DAY
-
-
 class Request(db.Model):
     __tablename__ = "requests"
     __table_args__ = (UniqueConstraint("family_id", "client_token"),)

@@ -182,3 +182,15 @@ def at_once(*calls):
         thread.join()
     db.session.rollback()  # the test's own session sees what the threads committed
     return results
+
+
+def latest_day(an_activity):
+    """The last day, up to today, on which the activity ran (a roll call is marked on the
+    day or later, never ahead): asked of the calendar."""
+    end = today()
+    calendar = PlanningCalendar(Town.current().holiday_zone, end - timedelta(days=400), end)
+    day = end
+    while not calendar.runs(an_activity, day):
+        day -= timedelta(days=1)
+        assert day > end - timedelta(days=400), f"{an_activity.name} never ran"
+    return day

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import AuditEvent, AuthorizedPerson, ChangeRequest
+from models import AuditEvent, AuthorizedPerson, ChangeRequest, ChildAnswer
 from tests.family_helpers import (
     bernard_parent,
     child,
@@ -47,6 +47,7 @@ def bernard(app, demo):
     edit(sophie, f"/ma-famille/enfants/{jules.id}/informations/modifier", {"class_name": "CM2"})
     pending = {c.field: c for c in ChangeRequest.pending_for_family(jules.family_id)}
     return {
+        "answer_id": _reenrollment_answer(demo, jules),
         "child_id": jules.id,
         "guardian_id": guardian("BERNARD", "Sophie").id,
         "person_id": jules.authorized_persons[0].id,
@@ -54,6 +55,19 @@ def bernard(app, demo):
         "photo_change_id": pending["photo"].id,
         "client": sophie,
     }
+
+
+def _reenrollment_answer(demo, jules):
+    """Jules's answer to an open re-enrollment campaign."""
+    from models import Campaign, User
+    from models.calendar import school_year_of
+    from models.clock import paris_today
+
+    admin = db.session.scalar(select(User).where(User.email == demo.ADMIN[0]))
+    today = paris_today()
+    campaign = Campaign.start(school_year_of(today) + 1, today, today, today, admin)
+    db.session.commit()
+    return next(a.id for a in campaign.answers if a.child_id == jules.id)
 
 
 def snapshot():
@@ -66,6 +80,8 @@ def snapshot():
         "jules": (jules.class_name, jules.photo_name, jules.health_record),
         "sophie": (guardian("BERNARD", "Sophie").mobile_phone,),
         "audit": db.session.scalar(select(func.count(AuditEvent.id))),
+        "reenrollment": sorted((a.id, a.status, tuple(a.activity_ids)) for a in db.session.scalars(
+            select(ChildAnswer))),
     }
 
 

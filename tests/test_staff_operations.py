@@ -3,16 +3,17 @@ staff accounts, dashboard."""
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models import AuditEvent, Booking, Family, Request, Town, User
-from models.attendance import Attendance
-from models.clock import utcnow
+from models.attendance import Attendance, shown_state
+from models.clock import PARIS, utcnow
 from models.grid import family_planning
 from models.meals import meal_counts
 from tests.helpers import (
@@ -32,6 +33,7 @@ from tests.helpers import (
 )
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+AGENT = ("agent@example.org", "portail-agent-2026")
 
 
 def reserve(who, what, day):
@@ -52,13 +54,26 @@ def canteen_day(planning):
     return day
 
 
+@pytest.fixture
+def on_the_day(canteen_day, agent_client, planning):
+    """The clock on canteen_day at noon (a roll call is marked on its day), the agent
+    logged in again (the session would have expired)."""
+    with time_machine.travel(datetime.combine(canteen_day, time(12), PARIS), tick=True):
+        login(agent_client, *planning.AGENT)
+        yield canteen_day
+
+
 def roll_call_url(day, what="Restauration scolaire"):
     return f"/admin/pointage?jour={day.isoformat()}&activite={activity(what).id}"
 
 
-def mark(client, token, who, day, status, reason=None, what="Restauration scolaire"):
+def mark(client, token, who, day, status, reason=None, what="Restauration scolaire",
+         shown=None):
+    """Tap a row as it shows now (or as it showed `shown`)."""
+    if shown is None:
+        shown = shown_state(Attendance.for_day(activity(what).id, day).get(child(who).id))
     data = {"enfant": child(who).id, "activite": activity(what).id, "jour": day.isoformat(),
-            "statut": status}
+            "statut": status, "etat": shown}
     if reason:
         data["motif"] = reason
     return client.post("/admin/pointage/marquer", data=data,
@@ -72,7 +87,7 @@ def test_roll_call_lists_expected_children_by_school_and_class(agent_client, can
     assert "Léa MARTIN" in html and "Jules BERNARD" in html
 
 
-def test_a_tap_marks_present_or_absent_with_a_reason(agent_client, canteen_day):
+def test_a_tap_marks_present_or_absent_with_a_reason(agent_client, canteen_day, on_the_day):
     token = csrf_from(page(agent_client, roll_call_url(canteen_day)))
     response = mark(agent_client, token, "Léa", canteen_day, "present")
     assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
@@ -89,7 +104,7 @@ def test_a_tap_marks_present_or_absent_with_a_reason(agent_client, canteen_day):
         agent_client, roll_call_url(canteen_day))
 
 
-def test_two_agents_at_once_lose_no_mark(app, planning, canteen_day):
+def test_two_agents_at_once_lose_no_mark(app, planning, canteen_day, on_the_day):
     agents = [app.test_client(), app.test_client()]
     second = User(email="agent2@example.org", role="staff", first_name="Paul")
     second.set_password("le mot de passe de paul")
@@ -102,30 +117,93 @@ def test_two_agents_at_once_lose_no_mark(app, planning, canteen_day):
     canteen = activity("Restauration scolaire").id
     plan = [[("Léa", "present"), ("Jules", "absent")], [("Hugo", "present"), ("Jules", "present")]]
     plan = [[{"enfant": child(who).id, "activite": canteen, "jour": canteen_day.isoformat(),
-              "statut": status} for who, status in marks] for marks in plan]
+              "statut": status, "etat": "none"} for who, status in marks] for marks in plan]
     def run(index):
         return [agents[index].post("/admin/pointage/marquer", data=data, headers=dict(
-            HTMX, **{"X-CSRFToken": tokens[index]})).status_code for data in plan[index]]
+            HTMX, **{"X-CSRFToken": tokens[index]})) for data in plan[index]]
 
-    statuses = sum(at_once(lambda: run(0), lambda: run(1)), [])
-    assert statuses == [200, 200, 200, 200]
+    responses = sum(at_once(lambda: run(0), lambda: run(1)), [])
+    assert [r.status_code for r in responses] == [200, 200, 200, 200]
+    # Both saw Jules unmarked: the second to tap is told, and sees the first one's mark.
+    told = [r for r in responses if "a changé entre-temps" in body(r)]
+    assert len(told) == 1 and f'id="rollcall-{child("Jules").id}"' in body(told[0])
     marks = Attendance.for_day(activity("Restauration scolaire").id, canteen_day)
     assert marks[child("Léa").id].status == "present"
     assert marks[child("Hugo").id].status == "present"
-    assert marks[child("Jules").id].status in ("present", "absent")  # one row, last wins
+    assert marks[child("Jules").id].status in ("present", "absent")  # one row, first wins
     assert len(marks) == 3
+
+
+def test_a_day_to_come_cannot_be_marked(agent_client, canteen_day):
+    html = page(agent_client, roll_call_url(canteen_day))
+    assert "le pointage se fait le jour même" in html and 'name="statut"' not in html
+    response = mark(agent_client, csrf_from(html), "Léa", canteen_day, "present")
+    assert response.status_code == 422
+    assert "pas encore arrivé" in body(response)
+    assert Attendance.for_day(activity("Restauration scolaire").id, canteen_day) == {}
+
+
+def test_tapping_absent_again_keeps_an_illness(agent_client, on_the_day):
+    token = csrf_from(page(agent_client, roll_call_url(on_the_day)))
+    mark(agent_client, token, "Hugo", on_the_day, "absent")
+    mark(agent_client, token, "Hugo", on_the_day, "absent", "ill")
+    response = mark(agent_client, token, "Hugo", on_the_day, "absent")
+    assert 'value="ill" class="mark mark--reason" aria-pressed="true"' in body(response)
+    hugo = Attendance.for_day(activity("Restauration scolaire").id, on_the_day)[child("Hugo").id]
+    assert hugo.absence_reason == "ill"
+    mark(agent_client, token, "Hugo", on_the_day, "absent", "unexcused")  # on purpose
+    db.session.expire_all()
+    hugo = Attendance.for_day(activity("Restauration scolaire").id, on_the_day)[child("Hugo").id]
+    assert hugo.absence_reason == "unexcused"
+
+
+def test_a_tap_on_a_stale_row_changes_nothing_and_shows_the_mark(agent_client, on_the_day):
+    token = csrf_from(page(agent_client, roll_call_url(on_the_day)))
+    mark(agent_client, token, "Léa", on_the_day, "present")  # another agent, meanwhile
+    response = mark(agent_client, token, "Léa", on_the_day, "absent", shown="none")
+    assert response.status_code == 200 and "a changé entre-temps" in body(response)
+    assert 'value="present" class="mark mark--present" aria-pressed="true"' in body(response)
+    lea = Attendance.for_day(activity("Restauration scolaire").id, on_the_day)[child("Léa").id]
+    assert lea.status == "present"
+
+
+def test_counters_follow_each_tap(agent_client, on_the_day):
+    token = csrf_from(page(agent_client, roll_call_url(on_the_day)))
+    response = mark(agent_client, token, "Léa", on_the_day, "present")
+    counts = body(response)[body(response).index('id="rollcall-counts"'):]
+    assert counts.startswith('id="rollcall-counts" aria-live="polite" hx-swap-oob="true"')
+    assert "3 attendus · 1 présent · 0 absent · 2 à pointer" in counts
+
+
+def test_the_list_shows_other_agents_marks_within_seconds(agent_client, on_the_day):
+    html = page(agent_client, roll_call_url(on_the_day))
+    assert 'hx-trigger="every 5s' in html
+    poll = re.search(r'id="rollcall-list" hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert agent_client.get(poll, headers=HTMX).status_code == 204  # nothing new: nothing sent
+    Attendance.mark(child("Jules").id, activity("Restauration scolaire").id, on_the_day,
+                    "present", db.session.scalar(select(User).where(User.role == "staff")))
+    db.session.commit()
+    response = agent_client.get(poll, headers=HTMX)
+    assert response.status_code == 200
+    assert "3 attendus · 1 présent · 0 absent · 2 à pointer" in body(response)
+    jules = body(response)[body(response).index(f'id="rollcall-{child("Jules").id}"'):]
+    assert 'value="present" class="mark mark--present" aria-pressed="true"' in jules[:4000]
+    newer = re.search(r'id="rollcall-list" hx-get="([^"]+)"', body(response)).group(1)
+    assert agent_client.get(newer.replace("&amp;", "&"), headers=HTMX).status_code == 204
 
 
 def test_a_child_present_without_reservation_can_be_added(agent_client, canteen_day):
     aps = activity("APS Soir")
     day = upcoming_day(aps)
-    html = page(agent_client, roll_call_url(day, "APS Soir"))
-    assert "Aucun enfant attendu" in html
-    response = agent_client.post("/admin/pointage/marquer", data={
-        "csrf_token": csrf_from(html), "enfant": child("Léa").id, "activite": aps.id,
-        "jour": day.isoformat(), "statut": "present"})
-    assert response.status_code == 302
-    html = page(agent_client, roll_call_url(day, "APS Soir"))
+    with time_machine.travel(datetime.combine(day, time(17), PARIS), tick=True):
+        login(agent_client, *AGENT)
+        html = page(agent_client, roll_call_url(day, "APS Soir"))
+        assert "Aucun enfant attendu" in html
+        response = agent_client.post("/admin/pointage/marquer", data={
+            "csrf_token": csrf_from(html), "enfant": child("Léa").id, "activite": aps.id,
+            "jour": day.isoformat(), "statut": "present", "etat": "none"})
+        assert response.status_code == 302
+        html = page(agent_client, roll_call_url(day, "APS Soir"))
     assert "Léa MARTIN" in html and "sans réservation" in html
     assert Attendance.for_day(aps.id, day)[child("Léa").id].unreserved
 
@@ -244,7 +322,7 @@ def test_failed_jobs_and_unsent_emails_are_visible_and_retried(app, agent_client
     assert "Message coincé" not in page(agent_client, "/admin/taches")
 
 
-def test_csv_exports_open_with_their_accents(agent_client, planning, canteen_day):
+def test_csv_exports_open_with_their_accents(agent_client, planning, canteen_day, on_the_day):
     families = agent_client.get("/admin/exports/familles.csv")
     data = families.get_data()
     assert data.startswith(b"\xef\xbb\xbf") and families.mimetype == "text/csv"

@@ -16,6 +16,8 @@ from blueprints.admin import (  # noqa: F401
     news,
     online_payments,
     pages,
+    reconciliation,
+    reenrollment,
     requests,
     rollcall,
     staff,

@@ -193,7 +193,7 @@ def enrollments(family_id):
     if year not in years:
         abort(404)
     activities = Activity.ordered(only_active=False)
-    current = Enrollment.keys_for([c.id for c in family.children], [year])
+    current = Enrollment.keys_for([c.id for c in family.children], [year], even_not_open=True)
     form = ConfirmForm()
     if request.method == "POST":
         if not form.validate_on_submit():

@@ -1,6 +1,6 @@
 """Admins only: the audit log of family files (who saw or changed what, and when), its
 retention period, and the authorizations the town asks parents for."""
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -21,17 +21,22 @@ from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from models import AuditEvent, AuthorizationType, Family, Town, User
+from models.calendar import FIRST_DAY, LAST_DAY
 from models.changes import is_known_field
 from models.clock import paris_to_utc
 from security import admin_only, no_store
 
 PAGE_SIZE = 100
 # The days the log's date filter accepts.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 
 # Every action the portal logs, in words: the one place that names them (a test checks
 # that each action recorded in the code has its label here).
 ACTIONS = {
+    "attendance.reconciled": _l("Pointage rapproché des réservations"),
+    "reenrollment.opened": _l("Campagne de réinscription ouverte"),
+    "reenrollment.answered": _l("Réponse de la famille à la réinscription"),
+    "reenrollment.validated": _l("Réinscription validée"),
+    "reenrollment.reminded": _l("Relance de réinscription envoyée"),
     "online_payment.settings_saved": _l("Réglages du paiement en ligne enregistrés"),
     "health.viewed": _l("Consultation des données sanitaires"),
     "change.requested": _l("Demande de modification"),

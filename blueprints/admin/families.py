@@ -3,7 +3,6 @@ subscriber code letter."""
 from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.admin.blueprint import bp
@@ -30,18 +29,8 @@ def family_or_404(family_id):
 
 @bp.get("/familles")
 def families():
-    query = request.args.get("q", "").strip()
-    statement = select(Family).options(selectinload(Family.guardians),
-                                       selectinload(Family.children)).order_by(Family.name)
-    if query:
-        pattern = f"%{query}%"
-        statement = statement.where(or_(
-            Family.name.ilike(pattern),
-            Family.guardians.any(Guardian.last_name.ilike(pattern)),
-            Family.children.any(Child.first_name.ilike(pattern)),
-            Family.children.any(Child.last_name.ilike(pattern)),
-        ))
-    rows = db.session.scalars(statement.limit(PAGE_SIZE)).all()
+    query = request.args.get("q", "").strip()[:200]
+    rows = Family.search(query, limit=PAGE_SIZE)
     return render_page("admin/families/list.html", families=rows, query=query,
                        block="results" if is_htmx() else "content")
 

@@ -22,6 +22,7 @@ from blueprints.common.words import planning_words
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, RequestLine
+from models.calendar import FIRST_DAY, LAST_DAY, is_requestable
 from models.planning import (
     ABSENCE,
     CLOSED,
@@ -30,16 +31,7 @@ from models.planning import (
     RESERVE,
     SCHOOL_HOLIDAY,
 )
-from models.requests import (
-    ACCEPTED,
-    FIRST_DAY,
-    FULL,
-    LAST_DAY,
-    NOT_ENROLLED,
-    REFUSED,
-    ask_as_staff,
-    is_requestable,
-)
+from models.requests import ACCEPTED, FULL, NOT_ENROLLED, REFUSED, ask_as_staff
 
 PAGE_SIZE = 50
 OUTCOMES = {ACCEPTED: _l("acceptées"), REFUSED: _l("refusées"), "pending": _l("en attente")}

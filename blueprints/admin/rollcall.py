@@ -2,7 +2,7 @@
 from datetime import date, timedelta
 from itertools import groupby
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,10 +15,20 @@ from blueprints.admin.blueprint import bp
 from blueprints.admin.exports import csv_response
 from blueprints.common.family_display import DIET_LABELS
 from blueprints.common.fields import DayField
-from blueprints.common.pages import current_town, render_page
+from blueprints.common.pages import current_town, render_alert, render_page
 from extensions import db
 from models import Activity, Child, Enrollment
-from models.attendance import ABSENCE_REASONS, ABSENT, PRESENT, STATUSES, Attendance, roll_call
+from models.attendance import (
+    ABSENCE_REASONS,
+    ABSENT,
+    FUTURE,
+    PRESENT,
+    SHOWN_STATES,
+    STATUSES,
+    roll_call,
+    roll_call_version,
+    tap,
+)
 from models.audit import record_health_view
 from models.calendar import school_year_of
 from models.clock import paris_today as today
@@ -55,12 +65,32 @@ def roll_call_page():
     activity, activities = _activity_for(day, request.args.get("activite", type=int))
     rows = roll_call(activity, day) if activity else []
     _record_health_reads(rows)
-    return render_page("admin/rollcall/index.html", day=day, activity=activity,
-                       diet_labels=DIET_LABELS,
-                       activities=activities, groups=_by_school_and_class(rows),
-                       counts=_counts(rows), bad_date=bad_date, mark_form=MarkForm(),
+    return render_page("admin/rollcall/index.html", activities=activities,
+                       bad_date=bad_date, mark_form=MarkForm(),
                        addable=_addable_children(activity, day, rows) if activity else [],
-                       reasons=ABSENCE_REASONS)
+                       **_list_context(activity, day, rows))
+
+
+@bp.get("/pointage/liste")
+def roll_call_list():
+    """The list alone, which the page asks for every few seconds to show other agents'
+    marks: nothing (204) while its marks and reservations are those it shows. The
+    health data it shows were logged when the page was opened."""
+    day, bad_date = _day_arg()
+    activity = db.session.get(Activity, request.args.get("activite", 0, type=int))
+    if activity is None or bad_date:
+        abort(404)
+    if request.args.get("version") == roll_call_version(activity.id, day):
+        return "", 204
+    return render_template("admin/rollcall/_list.html",
+                           **_list_context(activity, day, roll_call(activity, day)))
+
+
+def _list_context(activity, day, rows):
+    return {"day": day, "activity": activity, "groups": _by_school_and_class(rows),
+            "counts": _counts(rows), "reasons": ABSENCE_REASONS, "diet_labels": DIET_LABELS,
+            "markable": day <= today(),
+            "version": roll_call_version(activity.id, day) if activity else None}
 
 
 def _record_health_reads(rows):
@@ -97,26 +127,43 @@ class MarkForm(FlaskForm):
     jour = DayField(validators=[InputRequired()])
     statut = StringField(validators=[InputRequired(), AnyOf(STATUSES)])
     motif = StringField(validators=[Optional(), AnyOf(ABSENCE_REASONS)])
+    # The mark the row showed when it was tapped (another agent may have changed it).
+    etat = StringField(validators=[InputRequired(), AnyOf(SHOWN_STATES)])
 
 
 @bp.post("/pointage/marquer")
 def mark():
     form = MarkForm()
     if not form.validate_on_submit():
-        abort(400)
+        return render_alert(_("Ce pointage n'est pas valide. Rechargez la page puis "
+                              "recommencez."), status=400)
     child = db.session.get(Child, form.enfant.data) or abort(404)
     activity = db.session.get(Activity, form.activite.data) or abort(404)
     day = form.jour.data
-    rows = {r.child.id: r for r in roll_call(activity, day)}
-    adding = child.id not in rows
-    Attendance.mark(child.id, activity.id, day, form.statut.data, current_user,
-                    reason=form.motif.data or None, unreserved=True if adding else None)
-    db.session.commit()
-    if is_htmx() and not adding:
-        row = next(r for r in roll_call(activity, day) if r.child.id == child.id)
-        return render_template("admin/rollcall/_row.html", row=row, activity=activity, day=day,
-                               reasons=ABSENCE_REASONS, diet_labels=DIET_LABELS)
-    return redirect(url_for("admin.roll_call_page", jour=day.isoformat(), activite=activity.id))
+    adding = child.id not in {r.child.id for r in roll_call(activity, day)}
+    outcome = tap(child.id, activity.id, day, form.statut.data, current_user,
+                  form.etat.data, reason=form.motif.data or None,
+                  unreserved=True if adding else None)
+    if outcome.refusal is not None:
+        return render_alert(_refusal_message(outcome.refusal), status=422)
+    back = redirect(url_for("admin.roll_call_page", jour=day.isoformat(), activite=activity.id))
+    if not is_htmx() or adding:
+        if outcome.changed:
+            flash(_("Ce pointage a changé entre-temps : rien n'a été modifié. Voici "
+                    "l'état actuel."), "info")
+        return back
+    rows = roll_call(activity, day)
+    row = next((r for r in rows if r.child.id == child.id), None)
+    if row is None:  # no longer on the list (its reservation was cancelled)
+        return back
+    return render_template("admin/rollcall/_tapped.html", row=row, changed=outcome.changed,
+                           **_list_context(activity, day, rows))
+
+
+def _refusal_message(refusal):
+    if refusal == FUTURE:
+        return _("Ce jour n'est pas encore arrivé : le pointage se fait le jour même.")
+    return _("Cette date ne peut pas être pointée.")
 
 
 @bp.get("/repas")

@@ -24,11 +24,12 @@ from wtforms.validators import (
 )
 
 from blueprints.admin.blueprint import bp
-from blueprints.common.fields import FrenchDecimalField, parse_french_decimal
+from blueprints.common.fields import EurosField, FrenchDecimalField, parse_french_decimal
 from blueprints.common.forms import REQUIRED, ConfirmForm
 from blueprints.common.pages import render_page
 from extensions import db
 from models import Activity, AuditEvent, BillingSettings, QfBracket, Tariff
+from models.billing import UNRESERVED_FIXED, UNRESERVED_FULL, UNRESERVED_SURCHARGE
 from security import admin_only
 
 MAX_PRICE = Decimal("1000")
@@ -133,9 +134,29 @@ class RulesForm(FlaskForm):
         _l("Absence pour maladie avec certificat médical : facturée"))
     bill_absent_excused = BooleanField(_l("Absence excusée par le service : facturée"))
     bill_unreserved = BooleanField(_l("Présence sans réservation : facturée avec majoration"))
+    unreserved_pricing = SelectField(
+        _l("Prix d'une présence sans réservation"), default=UNRESERVED_SURCHARGE,
+        choices=[
+            SelectChoice(UNRESERVED_SURCHARGE, _l("Le tarif majoré du pourcentage ci-dessous")),
+            SelectChoice(UNRESERVED_FIXED, _l("Un prix fixe (pénalité), quelle que soit la "
+                                              "tranche")),
+            SelectChoice(UNRESERVED_FULL, _l("Le tarif habituel, sans majoration"))])
     unreserved_surcharge_percent = FrenchDecimalField(
         _l("Majoration d'une présence sans réservation (%)"), unit="%",
         validators=[InputRequired(REQUIRED), NumberRange(min=0, max=500)])
+    unreserved_fixed_price = EurosField(
+        _l("Prix fixe d'une présence sans réservation"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_PRICE)])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        price = self.unreserved_fixed_price
+        if self.unreserved_pricing.data == UNRESERVED_FIXED and price.data is None:
+            if not price.errors:  # an empty price (Optional) rather than a wrong one
+                price.errors = [*price.errors, _l("Indiquez le prix fixe d'une présence "
+                                                  "sans réservation.")]
+            return False
+        return valid
     default_bracket_id = SelectField(_l("Tranche appliquée quand le quotient est inconnu"),
                                      coerce=int)
     due_days = IntegerField(_l("Délai de paiement (jours après l'émission)"),

@@ -7,7 +7,7 @@ the whole file (right of access).
 """
 import json
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,15 +16,11 @@ from blueprints.common.counters import home_counter
 from blueprints.common.family_file import FileArea, back_url
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import own_or_404, render_page
+from blueprints.family.blueprint import bp
 from blueprints.family.export import export_family, export_filename
 from extensions import db
 from models import AuditEvent, ChangeRequest
 from models.changes import PENDING
-from security import never_stored, parent_required
-
-bp = Blueprint("family", __name__, url_prefix="/ma-famille")
-bp.before_request(parent_required)
-bp.after_request(never_stored)  # health, bank and billing data: no cache keeps a copy
 
 AREA = FileArea(staff=False)
 AREA.register(bp)
@@ -84,3 +80,7 @@ def export_page():
     data = export_family(family, with_photos=False)
     AuditEvent.record_shown(current_user, "file.exported", [(family, family.id)], format="html")
     return render_page("family/export.html", area=AREA, family=family, data=data)
+
+
+# The modules below register their routes on bp.
+from blueprints.family import reenrollment  # noqa: E402,F401

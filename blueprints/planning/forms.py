@@ -7,10 +7,10 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Validat
 
 from blueprints.common.fields import WEEKDAY_CHOICES, CheckboxesField, DayField
 from models import Activity
+from models.calendar import is_requestable
 from models.clock import paris_today as today
 from models.period import MAX_DAYS, PeriodAsk, never_enrolled
 from models.planning import ABSENCE, ACTION_FOR_STATE, RESERVE
-from models.requests import is_requestable
 
 # The largest id a database integer column holds (PostgreSQL's integer): a bigger
 # number in a form is no row of ours, and would overflow the query.

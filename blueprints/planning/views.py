@@ -19,10 +19,10 @@ from blueprints.planning.forms import MAX_ID, CellForm
 from extensions import db
 from jobs.requests import enqueue_request
 from models import Activity, Child, Request
-from models.calendar import calendar_window, first_school_day
+from models.calendar import calendar_window, first_school_day, is_requestable
 from models.clock import paris_today
 from models.grid import family_planning, single_cell
-from models.requests import ask_for_cell, is_requestable
+from models.requests import ask_for_cell
 from security import is_htmx, safe_next
 
 VIEWS = {

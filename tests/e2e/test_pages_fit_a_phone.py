@@ -8,7 +8,7 @@ pytestmark = pytest.mark.e2e
 
 # Files and downloads are not pages.
 NOT_PAGES = (".csv", ".json", ".pdf", ".jpg", "/fichier", "/piece-jointe", "/healthz", "/dev/",
-             "/activites/case",  # a cell fragment, asked with its parameters
+             "/activites/case", "/pointage/liste",  # fragments asked with their parameters
              "/paiement-en-ligne/notification")  # the payment backend's, server to server
 
 

@@ -2,8 +2,12 @@
 import pytest
 from playwright.sync_api import expect
 
+from extensions import db
+from models import User
+from models.attendance import Attendance
+from models.db_tools import begin_write
 from tests.e2e.conftest import fill_login
-from tests.helpers import activity, child, upcoming_day
+from tests.helpers import activity, child, latest_day
 from tests.test_staff_operations import reserve
 
 pytestmark = pytest.mark.e2e
@@ -11,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 def test_roll_call_on_a_tablet(tablet, planning):
     canteen = activity("Restauration scolaire")
-    day = upcoming_day(canteen, days_ahead=2)
+    day = latest_day(canteen)  # marked on the day, or after
     for who in ("Léa", "Hugo"):
         reserve(who, "Restauration scolaire", day)
     fill_login(tablet, *planning.AGENT)
@@ -32,5 +36,16 @@ def test_roll_call_on_a_tablet(tablet, planning):
     assert box["height"] >= 44 and box["width"] >= 88  # tablet-sized targets
     assert tablet.evaluate("window.samePage") is True
 
-    tablet.reload()
+    # The counters follow each tap, without a reload.
     expect(tablet.get_by_text("2 attendus · 1 présent · 1 absent · 0 à pointer")).to_be_visible()
+
+    # Another agent marks Léa absent: the list shows it within seconds, still same page.
+    agent = db.session.scalar(db.select(User).where(User.email == planning.AGENT[0]))
+    lea_id = child("Léa").id
+    begin_write()  # the web server wrote since this session last read
+    Attendance.mark(lea_id, canteen.id, day, "absent", agent)
+    db.session.commit()
+    expect(lea.get_by_role("button", name="Absent")).to_have_attribute(
+        "aria-pressed", "true", timeout=9000)
+    expect(tablet.get_by_text("2 attendus · 0 présent · 2 absents · 0 à pointer")).to_be_visible()
+    assert tablet.evaluate("window.samePage") is True
