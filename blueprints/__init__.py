@@ -186,6 +186,9 @@ def init_app(app):
     app.jinja_env.globals.update(period_in_words=period_in_words, request_phrase=request_phrase)
     app.extensions["babel"].instance.date_formats.update(DATE_FORMATS)
     app.jinja_env.globals["planning_words"] = planning_words
+    from blueprints.common import regie  # the régie's shared words (issue 15)
+
+    regie.init_app(app)
 
     @app.context_processor
     def portal_context():

@@ -11,12 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from blueprints import current_town, own_or_404, render_page
 from blueprints.home import home_counter, today
-from models import BillingSettings, Invoice, Payment, PaymentAllocation, QfBracket
+from models import BillingSettings, CreditNote, Invoice, Payment, PaymentAllocation, QfBracket
 from models.billing import (
     ABSENT_EXCUSED,
     ABSENT_ILL,
     ABSENT_ILL_CERTIFIED,
     ABSENT_UNEXCUSED,
+    CANCELLED_INVOICE,
     CARD,
     CASH,
     CESU,
@@ -24,6 +25,7 @@ from models.billing import (
     DIRECT_DEBIT,
     DUE,
     LATE,
+    ONLINE,
     PAID,
     PARTIAL,
     RESERVED_DAY,
@@ -38,9 +40,9 @@ bp.before_request(parent_required)
 bp.after_request(never_stored)  # health, bank and billing data: no cache keeps a copy
 
 STATUS_LABELS = {DUE: _l("À payer"), PARTIAL: _l("Partiellement payée"), PAID: _l("Payée"),
-                 LATE: _l("En retard")}
+                 LATE: _l("En retard"), CANCELLED_INVOICE: _l("Annulée par un avoir")}
 STATUS_BADGES = {DUE: "badge--wait", PARTIAL: "badge--wait", PAID: "badge--ok",
-                 LATE: "badge--no"}
+                 LATE: "badge--no", CANCELLED_INVOICE: "badge--ok"}
 KIND_LABELS = {
     RESERVED_DAY: _l("Jours réservés"),
     ABSENT_UNEXCUSED: _l("Absences non justifiées"),
@@ -50,7 +52,8 @@ KIND_LABELS = {
     UNRESERVED_DAY: _l("Présences sans réservation (tarif majoré)"),
 }
 METHOD_LABELS = {CHEQUE: _l("Chèque"), CASH: _l("Espèces"), CESU: _l("CESU"),
-                 CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement")}
+                 CARD: _l("Carte bancaire au guichet"), DIRECT_DEBIT: _l("Prélèvement"),
+                 ONLINE: _l("Paiement en ligne")}
 PDF_CSS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "static", "css",
                        "invoice-pdf.css")
 
@@ -97,6 +100,7 @@ def index():
     settings = BillingSettings.current()
     return render_page("billing/index.html", family=family, account=account_of(family.id),
                        invoices=Invoice.for_family(family.id),
+                       credit_notes=CreditNote.for_family(family.id),  # issue 15
                        payments=Payment.for_family(family.id), today=today(),
                        settings=settings,
                        bracket=bracket_for(family.quotient, QfBracket.ordered(),
@@ -110,8 +114,10 @@ def own_invoice_or_404(invoice_id):
 @bp.get("/<int:invoice_id>")
 def invoice(invoice_id):
     found = own_invoice_or_404(invoice_id)
+    credit_notes, supplements = CreditNote.of_invoice(found)  # issue 15
     return render_page("billing/invoice.html", invoice=found, today=today(),
-                       allocations=PaymentAllocation.for_invoice(found.id))
+                       allocations=PaymentAllocation.for_invoice(found.id),
+                       credit_notes=credit_notes, supplements=supplements)
 
 
 @bp.get("/<int:invoice_id>/facture.pdf")
@@ -145,3 +151,16 @@ def pdf_response(invoice):
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     }
+
+
+# -- Issue 15: credit notes (avoirs) ----------------------------------------------------------
+
+@bp.get("/avoirs/<int:note_id>/avoir.pdf")
+def credit_note_pdf(note_id):
+    from blueprints.common.regie import pdf_bytes, pdf_download
+
+    note = own_or_404(CreditNote, note_id, selectinload(CreditNote.lines))
+    return pdf_download(pdf_bytes("billing/credit_note_pdf.html", note=note,
+                                  town=current_town()), f"avoir-{note.number}.pdf")
+
+# -- end of issue 15 -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from models.billing import (
 )
 from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
+from models.credit_notes import CorrectionRun, CreditNote, CreditNoteCounter, CreditNoteLine
 from models.documents import Document
 from models.family import Child, Family, Guardian
 from models.files import StoredFile
@@ -30,7 +31,8 @@ from models.user import User, UserSession
 __all__ = [
     "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson",
     "BillingSettings", "Booking", "ChangeRequest", "Child", "ChildAuthorization", "Closure",
-    "ContactMessage", "ContactThread", "DirectDebitBatch", "Document", "Enrollment", "Family",
+    "ContactMessage", "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter",
+    "CreditNoteLine", "DirectDebitBatch", "Document", "Enrollment", "Family",
     "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
     "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
     "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",

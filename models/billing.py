@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -27,7 +28,9 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
@@ -42,6 +45,9 @@ from models.requests import Request, RequestLine
 MONEY = Numeric(12, 2)
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# SQLite compares money as floats: 20.77 - 9.40 is not exactly 11.37 there. An invoice
+# is open in SQL when more than half a cent is left (exact on PostgreSQL as well).
+HALF_CENT = Decimal("0.005")
 
 
 def money(value):
@@ -236,7 +242,8 @@ DUE = "due"
 PARTIAL = "partial"
 PAID = "paid"
 LATE = "late"
-STATUSES = (DUE, PARTIAL, PAID, LATE)
+CANCELLED_INVOICE = "cancelled"   # by a credit note of its whole amount
+STATUSES = (DUE, PARTIAL, PAID, LATE, CANCELLED_INVOICE)
 
 
 class InvoiceCounter(db.Model):
@@ -302,9 +309,16 @@ class InvoicingRun(db.Model):
 
 class Invoice(db.Model):
     """A family's bill for one month. Once issued it does not change: what it says about
-    the family is kept with it (name, address, lines, how it is paid)."""
+    the family is kept with it (name, address, lines, how it is paid). What changes is
+    what has been paid, and what credit notes took off it (`credited`).
+
+    A supplementary invoice (`corrects_id` set) adds days found after issue to the month
+    of the invoice it corrects: one main invoice per family and month, any number of
+    supplementary ones."""
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("family_id", "month"),)
+    __table_args__ = (Index("uq_invoices_main_family_month", "family_id", "month", unique=True,
+                            sqlite_where=text("corrects_id IS NULL"),
+                            postgresql_where=text("corrects_id IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
@@ -323,17 +337,38 @@ class Invoice(db.Model):
     mandate_reference: Mapped[str] = mapped_column(String(35), default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_runs.id",
                                                           ondelete="SET NULL"))
+    # What credit notes took off this invoice (models/credit_notes.py).
+    credited: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    # A supplementary invoice: the invoice of the month it corrects.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
 
     family = relationship("Family")
     lines = relationship("InvoiceLine", back_populates="invoice", cascade="all, delete-orphan",
                          order_by="InvoiceLine.position")
+    corrects = relationship("Invoice", remote_side=[id])
+
+    @hybrid_property
+    def net_total(self):
+        """What the invoice asks once its credit notes are taken off."""
+        return self.total - self.credited
+
+    @hybrid_property
+    def balance(self):
+        return self.total - self.credited - self.amount_paid
+
+    @classmethod
+    def is_open(cls):
+        """SQL: something is left to pay."""
+        return cls.balance > HALF_CENT
 
     @property
-    def balance(self):
-        return self.total - self.amount_paid
+    def cancelled(self):
+        return self.credited > 0 and self.credited >= self.total
 
     def status_on(self, today):
-        if self.amount_paid >= self.total:
+        if self.cancelled:
+            return CANCELLED_INVOICE
+        if self.amount_paid >= self.net_total:
             return PAID
         if today > self.due_on:
             return LATE
@@ -354,7 +389,7 @@ class Invoice(db.Model):
     @classmethod
     def overdue_count(cls, today):
         return db.session.scalar(select(func.count(cls.id)).where(
-            cls.amount_paid < cls.total, cls.due_on < today)) or 0
+            cls.is_open(), cls.due_on < today)) or 0
 
 
 class InvoiceLine(db.Model):
@@ -376,6 +411,8 @@ class InvoiceLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     amount: Mapped[Decimal] = mapped_column(MONEY)
+    # On a supplementary invoice: why the days were added (models/corrections.py).
+    reason: Mapped[str] = mapped_column(String(24), default="")
 
     invoice = relationship("Invoice", back_populates="lines")
 
@@ -468,7 +505,8 @@ def families_with_activity(first, last):
 
 
 def invoiced_families(month, family_ids=None):
-    query = select(Invoice.family_id).where(Invoice.month == month)
+    query = select(Invoice.family_id).where(Invoice.month == month,
+                                            Invoice.corrects_id.is_(None))
     if family_ids is not None:
         query = query.where(Invoice.family_id.in_(family_ids))
     return set(db.session.scalars(query))
@@ -550,7 +588,8 @@ CASH = "cash"
 CESU = "cesu"
 CARD = "card"
 DIRECT_DEBIT = "direct_debit"
-METHODS = (CHEQUE, CASH, CESU, CARD, DIRECT_DEBIT)
+ONLINE = "online"  # paid on the town's online payment service (issue 16)
+METHODS = (CHEQUE, CASH, CESU, CARD, DIRECT_DEBIT, ONLINE)
 
 
 class DirectDebitBatch(db.Model):
@@ -659,7 +698,7 @@ def apply_credit(family_ids):
         return
     open_invoices = defaultdict(list)
     for invoice in db.session.scalars(select(Invoice).where(
-            Invoice.family_id.in_(list(free)), Invoice.amount_paid < Invoice.total)
+            Invoice.family_id.in_(list(free)), Invoice.is_open())
             .order_by(Invoice.month, Invoice.id)):
         open_invoices[invoice.family_id].append(invoice)
     allocations = []
@@ -743,8 +782,8 @@ class Account:
 
 
 def account_of(family_id):
-    due = sum((total - paid for total, paid in db.session.execute(
-        select(Invoice.total, Invoice.amount_paid).where(Invoice.family_id == family_id))),
-        ZERO)
+    due = sum((total - credited - paid for total, credited, paid in db.session.execute(
+        select(Invoice.total, Invoice.credited, Invoice.amount_paid)
+        .where(Invoice.family_id == family_id))), ZERO)
     credit = sum((rest for _p, rest in _unallocated([family_id]).get(family_id, [])), ZERO)
     return Account(due, credit)

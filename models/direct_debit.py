@@ -27,7 +27,7 @@ RECURRING = "RCUR"
 def candidates(month=None):
     """Unpaid invoices of families with a signed mandate and an account, by number."""
     query = (select(Invoice).join(Family, Family.id == Invoice.family_id)
-             .where(Invoice.amount_paid < Invoice.total, Family.mandate_reference != "",
+             .where(Invoice.is_open(), Family.mandate_reference != "",
                     Family.mandate_signed_on.is_not(None), Family.iban != "")
              .options(selectinload(Invoice.family)).order_by(Invoice.number))
     if month is not None:

@@ -62,6 +62,7 @@ from blueprints.admin import (  # noqa: E402,F401
     audit,
     billing,
     changes,
+    corrections,
     documents,
     exports,
     families,

@@ -28,7 +28,7 @@ from blueprints import render_page
 from blueprints.admin import DASHBOARD_COUNTERS, bp
 from blueprints.admin.exports import month_arg
 from blueprints.admin.families import family_or_404
-from blueprints.admin.forms import ConfirmForm
+from blueprints.admin.money import ReasonForm, money_only, money_only_on_post
 from blueprints.auth.forms import REQUIRED
 from blueprints.billing import METHOD_LABELS, STATUS_LABELS, pdf_response
 from blueprints.billing import euros as _euros
@@ -41,6 +41,7 @@ from models import (
     AuditEvent,
     BillingSettings,
     Child,
+    CreditNote,
     DirectDebitBatch,
     Invoice,
     InvoicingRun,
@@ -90,6 +91,7 @@ class RunForm(FlaskForm):
 
 
 @bp.route("/facturation", methods=["GET", "POST"])
+@money_only_on_post
 def billing():
     form = RunForm(data={"month": last_month().strftime("%Y-%m")}
                    if request.method == "GET" else None)
@@ -123,11 +125,11 @@ def invoices():
         first, _last = month_arg(filters["mois"])
         query = query.where(Invoice.month == first)
     if filters["statut"] == PAID:
-        query = query.where(Invoice.amount_paid >= Invoice.total)
+        query = query.where(~Invoice.is_open())
     elif filters["statut"] == LATE:
-        query = query.where(Invoice.amount_paid < Invoice.total, Invoice.due_on < today())
+        query = query.where(Invoice.is_open(), Invoice.due_on < today())
     elif filters["statut"] == "open":
-        query = query.where(Invoice.amount_paid < Invoice.total)
+        query = query.where(Invoice.is_open())
     if filters["q"]:
         pattern = f"%{filters['q']}%"
         query = query.where(or_(Invoice.family_name.ilike(pattern),
@@ -193,10 +195,11 @@ def payment_form(family, invoices, invoice=None):
 @no_store
 def invoice(invoice_id):
     found = invoice_or_404(invoice_id)
+    credit_notes, supplements = CreditNote.of_invoice(found)
     return render_page("admin/billing/invoice.html", invoice=found, today=today(),
+                       credit_notes=credit_notes, supplements=supplements,
                        payments=_payments_of(found),
-                       form=payment_form(found.family, [found], found),
-                       cancel_form=ConfirmForm())
+                       form=payment_form(found.family, [found], found))
 
 
 def _payments_of(invoice):
@@ -215,6 +218,7 @@ def invoice_pdf(invoice_id):
 
 
 @bp.post("/familles/<int:family_id>/reglements")
+@money_only
 def record_family_payment(family_id):
     """Record a payment; the form comes back with its errors, or with a warning and a box
     to tick when the amount exceeds what the family owes by more than a small margin."""
@@ -251,21 +255,28 @@ def _record(family, invoices, form, back):
     return redirect(back)
 
 
-@bp.post("/reglements/<int:payment_id>/annuler")
+@bp.route("/reglements/<int:payment_id>/annuler", methods=["GET", "POST"])
+@money_only
+@no_store
 def cancel_family_payment(payment_id):
+    """A page of its own asks why and to confirm: a cancelled payment makes invoices due
+    again, it is not a click to make by mistake."""
     payment = db.session.get(Payment, payment_id) or abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if payment.cancelled_at is None:
+    form = ReasonForm(data={"next": request.args.get("next", "")}
+                      if request.method == "GET" else None)
+    back = form.next.data if (form.next.data or "").startswith("/admin/") else url_for(
+        "admin.family_billing", family_id=payment.family_id)
+    if payment.cancelled_at is None and form.validate_on_submit():
         cancel_payment(payment, current_user)
         AuditEvent.record(current_user, "payment.cancelled", payment,
                           family_id=payment.family_id, method=payment.method,
-                          amount=str(payment.amount))
+                          amount=str(payment.amount), reason=form.reason.data.strip())
         db.session.commit()
         flash(_("Règlement annulé : les factures qu'il réglait sont de nouveau dues."), "success")
-    back = request.form.get("next", "")
-    return redirect(back if back.startswith("/admin/") else url_for(
-        "admin.family_billing", family_id=payment.family_id))
+        return redirect(back)
+    status = 422 if request.method == "POST" and payment.cancelled_at is None else 200
+    return render_page("admin/billing/cancel_payment.html", payment=payment, form=form,
+                       back=back), status
 
 
 # -- A family's billing details ------------------------------------------------------------
@@ -325,7 +336,7 @@ def family_billing(family_id):
                        invoices=invoices,
                        payment_rows=[(p, None) for p in Payment.for_family(family.id)],
                        account=account_of(family.id), today=today(),
-                       payment_form=payment_form(family, invoices), cancel_form=ConfirmForm())
+                       payment_form=payment_form(family, invoices))
     return body, 422 if request.method == "POST" else 200
 
 
@@ -394,6 +405,7 @@ class DebitForm(FlaskForm):
 
 
 @bp.route("/prelevements", methods=["GET", "POST"])
+@money_only_on_post
 def direct_debits():
     settings = BillingSettings.current()
     form = DebitForm(data={"collection_on": today() + timedelta(days=5)}
@@ -429,6 +441,7 @@ def direct_debits():
 
 
 @bp.get("/prelevements/<int:batch_id>.xml")
+@money_only
 def direct_debit_file(batch_id):
     batch = db.session.get(DirectDebitBatch, batch_id) or abort(404)
     AuditEvent.record_shown(current_user, "direct_debit.downloaded", [(batch, None)])
