@@ -442,6 +442,7 @@ class MonthActivity:
         self.bookings = {}
         self.late = set()
         self.marks = {}
+        self._by_child = None
         if not child_ids:
             return
         activities = {a.id: a for a in db.session.scalars(select(Activity))}
@@ -464,9 +465,11 @@ class MonthActivity:
             self.marks[(mark.child_id, mark.activity_id, mark.day)] = mark
 
     def days_of(self, child_id):
-        keys = {k for k in self.bookings if k[0] == child_id} | {
-            k for k in self.marks if k[0] == child_id}
-        return sorted(keys, key=lambda k: (k[1], k[2]))
+        if self._by_child is None:  # indexed once: a whole month of a town is large
+            self._by_child = defaultdict(set)
+            for key in (*self.bookings, *self.marks):
+                self._by_child[key[0]].add(key)
+        return sorted(self._by_child.get(child_id, ()), key=lambda k: (k[1], k[2]))
 
 
 def draft_lines(family, month_activity, settings, prices, bracket, activities):
