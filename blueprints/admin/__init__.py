@@ -67,6 +67,7 @@ from blueprints.admin import (  # noqa: E402,F401
     exports,
     families,
     file,
+    journal,
     messages,
     news,
     pages,

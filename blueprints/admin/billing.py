@@ -51,6 +51,7 @@ from models import (
 from models.attendance import ABSENT, ILL
 from models.billing import (
     LATE,
+    ONLINE,
     PAID,
     account_of,
     cancel_payment,
@@ -157,7 +158,9 @@ class PaymentForm(FlaskForm):
         NumberRange(min=Decimal("0.01"), max=Decimal("100000"),
                     message=_l("Saisissez un montant positif, jusqu'à 100 000 €."))])
     method = SelectField(_l("Mode de règlement"),
-                         choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()])
+                         # online payments are recorded by the payment service
+                         choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()
+                                  if k != ONLINE])
     received_on = DayField(_l("Reçu le"), validators=[InputRequired(REQUIRED)])
     reference = StringField(_l("Référence (facultatif)"), validators=[Optional(), Length(max=60)],
                             description=_l("Numéro du chèque ou des CESU, par exemple."))
