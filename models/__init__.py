@@ -24,6 +24,7 @@ from models.messages import ContactMessage, ContactThread
 from models.news import News
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
+from models.reminders import InvoiceFollowUp
 from models.requests import Request, RequestLine
 from models.town import Town
 from models.user import User, UserSession
@@ -33,7 +34,8 @@ __all__ = [
     "BillingSettings", "Booking", "ChangeRequest", "Child", "ChildAuthorization", "Closure",
     "ContactMessage", "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter",
     "CreditNoteLine", "DirectDebitBatch", "Document", "Enrollment", "Family",
-    "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
+    "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine",
+    "InvoicingRun", "News",
     "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
     "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
 ]

@@ -140,6 +140,9 @@ DAY_KINDS = (RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL, ABSENT_ILL_CERTIFIED, A
 
 DEFAULT_SURCHARGE = Decimal("20.00")
 DEFAULT_DUE_DAYS = 30
+# Reminders of an unpaid invoice, in days after its due date.
+DEFAULT_FIRST_REMINDER_DAYS = 10
+DEFAULT_SECOND_REMINDER_DAYS = 30
 
 
 class BillingSettings(db.Model):
@@ -163,6 +166,10 @@ class BillingSettings(db.Model):
     default_bracket_id: Mapped[int | None] = mapped_column(
         ForeignKey("qf_brackets.id", ondelete="SET NULL"))
     due_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_DUE_DAYS)
+    first_reminder_days: Mapped[int] = mapped_column(Integer,
+                                                     default=DEFAULT_FIRST_REMINDER_DAYS)
+    second_reminder_days: Mapped[int] = mapped_column(Integer,
+                                                      default=DEFAULT_SECOND_REMINDER_DAYS)
     payment_instructions: Mapped[str] = mapped_column(Text, default="")
     # The town as SEPA creditor, for the direct-debit file.
     creditor_name: Mapped[str] = mapped_column(String(70), default="")
@@ -181,7 +188,10 @@ class BillingSettings(db.Model):
                       bill_absent_unexcused=True, bill_absent_ill=True,
                       bill_absent_ill_certified=False, bill_absent_excused=False,
                       bill_unreserved=True, unreserved_surcharge_percent=DEFAULT_SURCHARGE,
-                      due_days=DEFAULT_DUE_DAYS, payment_instructions="", creditor_name="",
+                      due_days=DEFAULT_DUE_DAYS,
+                      first_reminder_days=DEFAULT_FIRST_REMINDER_DAYS,
+                      second_reminder_days=DEFAULT_SECOND_REMINDER_DAYS,
+                      payment_instructions="", creditor_name="",
                       creditor_iban="", creditor_bic="", creditor_identifier="")
         return row
 

@@ -70,6 +70,7 @@ from blueprints.admin import (  # noqa: E402,F401
     journal,
     messages,
     news,
+    overdue,
     pages,
     requests,
     rollcall,

@@ -1,5 +1,6 @@
 """régie: credit notes (avoirs) and their number series, supplementary invoices, the runs
-that issue corrections; the reason of a line added after issue
+that issue corrections; the reason of a line added after issue; reminders of unpaid
+invoices and their transfer to the Trésor public
 
 Revision ID: 0007
 Revises: 0006
@@ -39,6 +40,21 @@ def upgrade():
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason', sa.String(length=24), nullable=False,
                                       server_default=''))
+    with op.batch_alter_table('billing_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('first_reminder_days', sa.Integer(), nullable=False,
+                                      server_default='10'))
+        batch_op.add_column(sa.Column('second_reminder_days', sa.Integer(), nullable=False,
+                                      server_default='30'))
+    op.create_table('invoice_follow_ups',
+    sa.Column('invoice_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('first_reminder_at', sa.DateTime(), nullable=True),
+    sa.Column('second_reminder_at', sa.DateTime(), nullable=True),
+    sa.Column('treasury_at', sa.DateTime(), nullable=True),
+    sa.Column('treasury_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_follow_ups_invoice_id_invoices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['treasury_by_id'], ['users.id'], name=op.f('fk_invoice_follow_ups_treasury_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('invoice_id', name=op.f('pk_invoice_follow_ups'))
+    )
     op.create_table('correction_runs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
@@ -107,6 +123,10 @@ def downgrade():
     op.drop_table('credit_note_lines')
     op.drop_table('credit_notes')
     op.drop_table('correction_runs')
+    op.drop_table('invoice_follow_ups')
+    with op.batch_alter_table('billing_settings', schema=None) as batch_op:
+        batch_op.drop_column('second_reminder_days')
+        batch_op.drop_column('first_reminder_days')
     with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
         batch_op.drop_column('reason')
     with op.batch_alter_table('invoices', schema=None) as batch_op:
