@@ -345,7 +345,8 @@ def test_admins_set_tariffs_brackets_and_rules(client, demo):
         "bill_reserved_present": "y", "bill_unmarked_reserved": "y",
         "bill_absent_unexcused": "y", "bill_absent_ill": "y", "bill_absent_ill_certified": "y",
         "unreserved_surcharge_percent": "12,5", "default_bracket_id": str(bracket.id),
-        "due_days": "15", "payment_instructions": "Au guichet.", "creditor_name": "Mairie",
+        "due_days": "15", "first_reminder_days": "10", "second_reminder_days": "30",
+        "payment_instructions": "Au guichet.", "creditor_name": "Mairie",
         "creditor_iban": "FR76 3000 1007 9412 3456 7890 185", "creditor_bic": "bdfefrppcct",
         "creditor_identifier": "FR12ZZZ123456"})
     assert response.status_code == 302
