@@ -3,7 +3,7 @@ the account stands. The words for amounts, statuses and kinds of days are shared
 the staff area and the emails (template filters registered here)."""
 import os
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_babel import format_currency, format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,6 +33,7 @@ from models.billing import (
     account_of,
     bracket_for,
 )
+from models.statements import eligible_child, statement_years  # issue 15
 from security import never_stored, parent_required
 
 bp = Blueprint("billing", __name__, url_prefix="/facturation")
@@ -101,6 +102,9 @@ def index():
     return render_page("billing/index.html", family=family, account=account_of(family.id),
                        invoices=Invoice.for_family(family.id),
                        credit_notes=CreditNote.for_family(family.id),  # issue 15
+                       statement_years=statement_years(family.id),  # issue 15
+                       care_years=[y for y in statement_years(family.id) if any(
+                           eligible_child(c, y) for c in family.children)],  # issue 15
                        payments=Payment.for_family(family.id), today=today(),
                        settings=settings,
                        bracket=bracket_for(family.quotient, QfBracket.ordered(),
@@ -162,5 +166,28 @@ def credit_note_pdf(note_id):
     note = own_or_404(CreditNote, note_id, selectinload(CreditNote.lines))
     return pdf_download(pdf_bytes("billing/credit_note_pdf.html", note=note,
                                   town=current_town()), f"avoir-{note.number}.pdf")
+
+
+# Yearly statements: the attestation of childcare costs and the statement of payments.
+
+@bp.get("/attestations/<int:year>/frais-de-garde.pdf")
+def childcare_attestation(year):
+    from blueprints.common.regie import attestation_pdf, pdf_download
+
+    family = current_user.family
+    data = attestation_pdf(family, year, today())
+    if data is None:
+        abort(404)
+    return pdf_download(data, f"attestation-frais-de-garde-{year}.pdf")
+
+
+@bp.get("/attestations/<int:year>/reglements.pdf")
+def payment_statement_pdf(year):
+    from blueprints.common.regie import payments_pdf, pdf_download
+
+    if year not in statement_years(current_user.family.id):
+        abort(404)
+    return pdf_download(payments_pdf(current_user.family, year),
+                        f"releve-reglements-{year}.pdf")
 
 # -- end of issue 15 -------------------------------------------------------------------------

@@ -23,7 +23,8 @@ SESSION_ROWS_KEPT = timedelta(days=30)
 # Each area marks with @sweeper a function that re-enqueues its own leftovers; the
 # modules holding them are listed here so the sweep always loads them.
 SWEEPERS = []
-SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing", "jobs.corrections", "jobs.reminders"]
+SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing", "jobs.corrections", "jobs.reminders",
+                   "jobs.statements"]
 
 
 def sweeper(func):

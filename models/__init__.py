@@ -26,6 +26,7 @@ from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
 from models.reminders import InvoiceFollowUp
 from models.requests import Request, RequestLine
+from models.statements import StatementBatch
 from models.town import Town
 from models.user import User, UserSession
 
@@ -37,5 +38,6 @@ __all__ = [
     "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine",
     "InvoicingRun", "News",
     "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
-    "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
+    "RulesVersion", "StatementBatch", "StoredFile", "Tariff", "Town", "TownPage", "User",
+    "UserSession",
 ]

@@ -75,6 +75,7 @@ from blueprints.admin import (  # noqa: E402,F401
     requests,
     rollcall,
     staff,
+    statements,
     tariffs,
     tasks,
 )

@@ -45,5 +45,25 @@ def pdf_download(data, name):
                        "Cache-Control": "no-store"}
 
 
+def attestation_pdf(family, year, issued_on):
+    """The attestation of childcare costs, or None when no child is eligible."""
+    from blueprints import current_town
+    from models.statements import childcare_statements
+
+    statement = childcare_statements([family.id], year).get(family.id)
+    if statement is None:
+        return None
+    return pdf_bytes("billing/attestation_pdf.html", statement=statement, town=current_town(),
+                     issued_on=issued_on)
+
+
+def payments_pdf(family, year):
+    from blueprints import current_town
+    from models.statements import payment_statement
+
+    return pdf_bytes("billing/payments_pdf.html", statement=payment_statement(family, year),
+                     town=current_town())
+
+
 def init_app(app):
     app.jinja_env.filters.update(correction_reason=correction_reason)

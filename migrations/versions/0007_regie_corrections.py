@@ -1,6 +1,6 @@
 """régie: credit notes (avoirs) and their number series, supplementary invoices, the runs
 that issue corrections; the reason of a line added after issue; reminders of unpaid
-invoices and their transfer to the Trésor public
+invoices and their transfer to the Trésor public; yearly statements in bulk
 
 Revision ID: 0007
 Revises: 0006
@@ -72,6 +72,20 @@ def upgrade():
     )
     with op.batch_alter_table('correction_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_correction_runs_month'), ['month'], unique=False)
+    op.create_table('statement_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=True),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('error', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['file_id'], ['stored_files.id'], name=op.f('fk_statement_batches_file_id_stored_files'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_statement_batches_started_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_batches'))
+    )
     op.create_table('credit_notes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('family_id', sa.Integer(), nullable=False),
@@ -123,6 +137,7 @@ def downgrade():
     op.drop_table('credit_note_lines')
     op.drop_table('credit_notes')
     op.drop_table('correction_runs')
+    op.drop_table('statement_batches')
     op.drop_table('invoice_follow_ups')
     with op.batch_alter_table('billing_settings', schema=None) as batch_op:
         batch_op.drop_column('second_reminder_days')
