@@ -147,3 +147,17 @@ class StatementBatch(db.Model):
     error: Mapped[str] = mapped_column(String(500), default="")
 
     file = relationship("StoredFile")
+
+
+def invoices_to_print(month):
+    """The month's invoices (main and supplementary) of families where no guardian has a
+    confirmed account: they are posted, not emailed."""
+    from models.family import Guardian
+    from models.user import User
+
+    with_account = select(Guardian.family_id).join(User, User.guardian_id == Guardian.id).where(
+        User.confirmed_at.is_not(None))
+    return db.session.scalars(select(Invoice).where(
+        Invoice.month == month, Invoice.family_id.not_in(with_account))
+        .options(selectinload(Invoice.lines), selectinload(Invoice.corrects))
+        .order_by(Invoice.family_name, Invoice.number)).all()

@@ -72,6 +72,7 @@ from blueprints.admin import (  # noqa: E402,F401
     news,
     overdue,
     pages,
+    printing,
     requests,
     rollcall,
     staff,
