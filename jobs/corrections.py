@@ -1,6 +1,7 @@
 """Issuing corrections (régularisations). Billing staff ask for a month (one family or
 all); one job recomputes the month and issues the credit notes and supplementary
 invoices in one transaction. Safe to run twice: what is issued is no longer pending."""
+from collections import defaultdict
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +12,7 @@ from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
 from jobs.emails import external_url, queue_email
 from jobs.sweep import sweeper
-from models import AuditEvent, CorrectionRun, CreditNote, Guardian, Town, User
+from models import AuditEvent, CorrectionRun, CreditNote, Guardian, Invoice, Town, User
 from models.clock import to_paris, utcnow
 from models.corrections import issue_corrections
 from models.db_tools import begin_write
@@ -60,7 +61,7 @@ def run_corrections(run_id):
             AuditEvent.record(by, "supplementary_invoice.issued", run,
                               month=run.month.strftime("%Y-%m"), number=number,
                               reason="corrections")
-        _tell_families(notes)
+        _tell_families(notes, invoices)
         db.session.execute(update(CorrectionRun).where(CorrectionRun.id == run_id).values(
             status="done", credit_notes=len(notes), invoices=len(invoices),
             finished_at=utcnow(), error=""))
@@ -75,24 +76,33 @@ def run_corrections(run_id):
     return "done"
 
 
-def _tell_families(numbers):
-    """'Nouvel avoir' to the guardians with an account, sent by the outbox."""
-    if not numbers:
+def _tell_families(note_numbers, invoice_numbers):
+    """'Un avoir a été émis' and 'Nouvelle facture disponible' to the guardians with an
+    account, sent by the outbox after the commit."""
+    if not note_numbers and not invoice_numbers:
         return
     town = Town.current()
-    notes = db.session.scalars(select(CreditNote).where(CreditNote.number.in_(numbers))).all()
-    guardians = db.session.scalars(select(Guardian).where(
-        Guardian.family_id.in_([n.family_id for n in notes]))
-        .options(selectinload(Guardian.user))).all()
+    notes = db.session.scalars(select(CreditNote).where(
+        CreditNote.number.in_(note_numbers))).all() if note_numbers else []
+    invoices = db.session.scalars(select(Invoice).where(
+        Invoice.number.in_(invoice_numbers))).all() if invoice_numbers else []
+    guardians = defaultdict(list)
+    for guardian in db.session.scalars(select(Guardian).where(Guardian.family_id.in_(
+            {d.family_id for d in [*notes, *invoices]})).options(selectinload(Guardian.user))):
+        if guardian.user is not None and guardian.user.is_confirmed:
+            guardians[guardian.family_id].append(guardian.user)
     for note in notes:
-        for guardian in guardians:
-            user = guardian.user
-            if guardian.family_id != note.family_id or user is None or not user.is_confirmed:
-                continue
+        for user in guardians[note.family_id]:
             queue_email(user.email, "credit_note_issued", _l("Un avoir a été émis"),
                         dedupe_key=f"credit-note-{note.id}-user-{user.id}", user=user,
                         town=town, note=note,
                         invoice_url=external_url("billing.invoice", invoice_id=note.invoice_id))
+    for invoice in invoices:
+        for user in guardians[invoice.family_id]:
+            queue_email(user.email, "invoice_issued", _l("Nouvelle facture disponible"),
+                        dedupe_key=f"invoice-{invoice.id}-user-{user.id}", user=user,
+                        town=town, invoice=invoice,
+                        invoice_url=external_url("billing.invoice", invoice_id=invoice.id))
 
 
 @sweeper

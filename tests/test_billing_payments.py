@@ -143,6 +143,11 @@ def test_a_cancelled_payment_makes_the_invoice_due_again(client, invoiced):
     assert invoice_of("MARTIN").amount_paid == Decimal("0.00")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.cancelled"))
     assert event.details["reason"] == "Chèque rejeté" and event.actor.email == "regie@example.org"
+    admin = client.application.test_client()
+    login(admin, *invoiced.ADMIN)
+    log = words(page(admin, "/admin/journal"))
+    assert "Règlement annulé" in log and "9,40 € · motif : Chèque rejeté" in log
+    assert "Claire ROUX" in log
     html = page(client, f"/admin/factures/{martin.id}")
     assert "annulé" in html and "À payer" in html
 

@@ -13,7 +13,7 @@ from models.billing import account_of, issue_invoices, record_payment
 from models.clock import to_paris, utcnow
 from models.corrections import issue_corrections, pending_corrections
 from tests.billing_helpers import MONTH, book, days_of, family, invoice_of, mark, pdf_text, words
-from tests.helpers import activity, at_once, body, csrf_from, login, page
+from tests.helpers import activity, at_once, body, csrf_from, login, page, text_of
 
 CANTEEN = "Restauration scolaire"
 
@@ -313,8 +313,26 @@ def test_issuing_corrections_costs_the_same_queries_whatever_the_families(invoic
     assert large == small, (small, large)
 
 
-def test_money_emails_are_queued_once(invoiced, run_jobs, client):
+def test_the_family_is_told_once_of_each_document(invoiced, run_jobs, client, mailbox):
     mark("Léa", CANTEEN, invoiced.days[3], "absent", "excused")
+    mark("Léa", "APS Soir", days_of("APS Soir", 1)[0], "present", unreserved=True)
     issue_from_the_page(client, run_jobs)
-    assert db.session.scalar(select(func.count(OutboundEmail.id)).where(
-        OutboundEmail.kind == "credit_note_issued")) == 1
+    kinds = db.session.scalars(select(OutboundEmail.kind).order_by(OutboundEmail.id)).all()
+    assert kinds == ["credit_note_issued", "invoice_issued"]
+    [extra] = supplements()
+    email = mailbox.wait_for(invoiced.PARENT[0], "Nouvelle facture disponible")
+    assert extra.number in text_of(email)
+
+
+def test_a_tariff_error_corrected_after_issue(client, invoiced, run_jobs):
+    from models import QfBracket, Tariff
+
+    bracket_b = QfBracket.ordered()[1]
+    Tariff.set_price(activity(CANTEEN).id, bracket_b.id, Decimal("2.00"))
+    db.session.commit()
+    issue_from_the_page(client, run_jobs)
+    [note] = notes()
+    [extra] = supplements()
+    assert note.total == Decimal("9.40") and extra.total == Decimal("8.00")
+    assert {line.reason for line in [*note.lines, *extra.lines]} == {"price"}
+    assert account_of(family("MARTIN").id).due == Decimal("8.00")

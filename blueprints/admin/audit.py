@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from blueprints import form_status, render_page
 from blueprints.admin import bp
 from blueprints.admin.forms import AuthorizationTypeForm, ConfirmForm, RetentionForm
+from blueprints.admin.money import MONEY_ACTIONS, describe_money
 from blueprints.family.display import field_label
 from extensions import db
 from models import AuditEvent, AuthorizationType, Family, Town
@@ -35,6 +36,8 @@ ACTIONS = {
     "authorization_type.toggled": _l("Autorisation activée ou désactivée"),
 }
 
+ACTIONS.update(MONEY_ACTIONS)  # issue 15: money actions, with their reason
+
 OPERATIONS = {"create": _l("ajout"), "delete": _l("suppression")}
 
 PARTS = {
@@ -57,6 +60,8 @@ def describe(event):
         words.append(str(OPERATIONS[details["operation"]]))
     if details.get("format"):
         words.append(details["format"].upper())
+    if describe_money(details):  # issue 15
+        words.append(describe_money(details))
     return " : ".join(words)
 
 

@@ -1,16 +1,16 @@
 """Who may touch money in the staff area: the régisseur (billing role) and admins.
 Agents see invoices and payments but get 403 on every action that moves money
 (invoicing, recording or cancelling a payment, credit notes, SEPA files)."""
+from decimal import Decimal
 from functools import wraps
 
 from flask import abort, request
+from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length
-
-from blueprints.auth.forms import REQUIRED
 
 
 def require_money_role():
@@ -53,4 +53,30 @@ class ReasonForm(FlaskForm):
     next = HiddenField()
 
 
-__all__ = ["REQUIRED", "ReasonForm", "money_only", "money_only_on_post", "require_money_role"]
+# The audit log's words for money actions (every one says who, and why when it matters).
+MONEY_ACTIONS = {
+    "invoicing.started": _l("Facturation d'un mois lancée"),
+    "payment.recorded": _l("Règlement enregistré"),
+    "payment.cancelled": _l("Règlement annulé"),
+    "direct_debit.created": _l("Fichier de prélèvement créé"),
+    "direct_debit.downloaded": _l("Fichier de prélèvement téléchargé"),
+    "corrections.requested": _l("Régularisations demandées"),
+    "credit_note.issued": _l("Avoir émis"),
+    "supplementary_invoice.issued": _l("Facture complémentaire émise"),
+    "invoice.cancelled": _l("Facture annulée par un avoir"),
+    "invoice.sent_to_treasury": _l("Facture transmise au Trésor public"),
+    "statements.requested": _l("Attestations annuelles demandées"),
+}
+
+
+def describe_money(details):
+    """The amount, the documents and the reason of a money action, in words."""
+    parts = []
+    for key in ("number", "invoice", "credit_note"):
+        if details.get(key):
+            parts.append(str(details[key]))
+    if details.get("amount"):
+        parts.append(format_currency(Decimal(details["amount"]), "EUR"))
+    if details.get("reason"):
+        parts.append(str(_l("motif : %(reason)s", reason=details["reason"])))
+    return " · ".join(parts)
