@@ -110,6 +110,9 @@ def test_a_november_mark_changed_in_december_ends_in_a_credit_note(
     for expected in (f"Avoir AV-{year}-0001", f"Sur la facture {invoice.number}",
                      "Famille MARTIN", "2,35 €", "Pointage ajouté"):
         assert expected in text, expected
+    staff = words(page(client, f"/admin/familles/{invoice.family_id}/facturation"))
+    assert f"Avoir AV-{year}-0001" in staff and "− 2,35 €" in staff
+    assert client.get(f"/admin/avoirs/{note.id}/avoir.pdf").status_code == 200
     # Another family's credit note is not found.
     assert other_client.get(f"/facturation/avoirs/{note.id + 1}/avoir.pdf").status_code == 404
 

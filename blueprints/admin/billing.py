@@ -336,7 +336,7 @@ def family_billing(family_id):
         return redirect(url_for("admin.family_billing", family_id=family.id))
     invoices = Invoice.for_family(family.id)
     body = render_page("admin/billing/family.html", family=family, form=form,
-                       invoices=invoices,
+                       invoices=invoices, credit_notes=CreditNote.for_family(family.id),
                        payment_rows=[(p, None) for p in Payment.for_family(family.id)],
                        account=account_of(family.id), today=today(),
                        payment_form=payment_form(family, invoices))
