@@ -175,7 +175,7 @@ def childcare_attestation(year):
     from blueprints.common.regie import attestation_pdf, pdf_download
 
     family = current_user.family
-    data = attestation_pdf(family, year, today())
+    data = attestation_pdf(family, year, today(), current_town())
     if data is None:
         abort(404)
     return pdf_download(data, f"attestation-frais-de-garde-{year}.pdf")
@@ -187,7 +187,7 @@ def payment_statement_pdf(year):
 
     if year not in statement_years(current_user.family.id):
         abort(404)
-    return pdf_download(payments_pdf(current_user.family, year),
+    return pdf_download(payments_pdf(current_user.family, year, current_town()),
                         f"releve-reglements-{year}.pdf")
 
 # -- end of issue 15 -------------------------------------------------------------------------

@@ -45,24 +45,22 @@ def pdf_download(data, name):
                        "Cache-Control": "no-store"}
 
 
-def attestation_pdf(family, year, issued_on):
+def attestation_pdf(family, year, issued_on, town):
     """The attestation of childcare costs, or None when no child is eligible."""
-    from blueprints import current_town
     from models.statements import childcare_statements
 
     statement = childcare_statements([family.id], year).get(family.id)
     if statement is None:
         return None
-    return pdf_bytes("billing/attestation_pdf.html", statement=statement, town=current_town(),
+    return pdf_bytes("billing/attestation_pdf.html", statement=statement, town=town,
                      issued_on=issued_on)
 
 
-def payments_pdf(family, year):
-    from blueprints import current_town
+def payments_pdf(family, year, town):
     from models.statements import payment_statement
 
     return pdf_bytes("billing/payments_pdf.html", statement=payment_statement(family, year),
-                     town=current_town())
+                     town=town)
 
 
 def init_app(app):
