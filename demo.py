@@ -35,11 +35,13 @@ from models.child_file import set_authorization
 from models.clock import paris_today, utcnow
 from models.info import MISC
 from models.planning import RESERVED, PlanningCalendar
-from models.user import ROLE_ADMIN, ROLE_PARENT, ROLE_STAFF
+from models.user import ROLE_ADMIN, ROLE_BILLING, ROLE_PARENT, ROLE_STAFF
 
 PARENT = ("parent@example.org", "portail-parent-2026")
 AGENT = ("agent@example.org", "portail-agent-2026")
 ADMIN = ("admin@example.org", "portail-admin-2026")
+# The régisseur: invoices, payments, credit notes and SEPA files.
+REGISSEUR = ("regie@example.org", "portail-regie-2026")
 # The BERNARD family has not created its account yet: try registration with this code.
 UNUSED_CODE = "PF-BERNA-RD026"
 
@@ -62,6 +64,7 @@ def load(invoices=False):
     created |= _bernard_family()
     created |= _staff(AGENT, ROLE_STAFF, "Nadia", "LEROY")
     created |= _staff(ADMIN, ROLE_ADMIN, "Marc", "DUVAL")
+    created |= _staff(REGISSEUR, ROLE_BILLING, "Claire", "ROUX")
     db.session.flush()
     created |= _activities()
     db.session.flush()
@@ -414,6 +417,7 @@ def summary(public_url):
         f"Boîte mail de développement : {public_url}/dev/boite-mail",
         f"  Parent (famille MARTIN, 2 enfants) : {PARENT[0]} / {PARENT[1]}",
         f"  Agent du service enfance           : {AGENT[0]} / {AGENT[1]}",
+        f"  Régisseur (facturation)            : {REGISSEUR[0]} / {REGISSEUR[1]}",
         f"  Administrateur                     : {ADMIN[0]} / {ADMIN[1]}",
         f"  Code abonné libre (famille BERNARD, Sophie BERNARD) : {UNUSED_CODE}",
     ])

@@ -117,6 +117,67 @@ def timed_run(app, counter):
     return measured
 
 
+def change_after_issue(db):
+    """After the month is invoiced, each family's first child gets its first canteen day
+    excused (a credit note) and each second child an unreserved evening (a supplementary
+    invoice): what a régisseur finds in December about November."""
+    from sqlalchemy import select, update
+
+    from models import Activity, Attendance, Child, Family
+
+    activities = {a.name: a for a in Activity.ordered()}
+    canteen, evening = activities["Restauration scolaire"], activities["APS Soir"]
+    children = db.session.execute(select(Child.id, Child.first_name).join(Family).where(
+        Family.name.like("BANC%"))).all()
+    first_day = db.session.scalar(select(Attendance.day).where(
+        Attendance.activity_id == canteen.id).order_by(Attendance.day).limit(1))
+    evening_day = db.session.scalar(select(Attendance.day).where(
+        Attendance.activity_id == evening.id).order_by(Attendance.day).limit(1))
+    first = [c for c, name in children if name == "Enfant0"]
+    second = [c for c, name in children if name == "Enfant1"]
+    db.session.execute(update(Attendance).where(
+        Attendance.child_id.in_(first), Attendance.activity_id == canteen.id,
+        Attendance.day == first_day).values(status="absent", absence_reason="excused"))
+    db.session.execute(update(Attendance).where(
+        Attendance.child_id.in_(second), Attendance.activity_id == evening.id,
+        Attendance.day == evening_day).values(status="present", absence_reason=None,
+                                              unreserved=True))
+    from models import Booking
+
+    db.session.execute(Booking.__table__.delete().where(
+        Booking.child_id.in_(second), Booking.activity_id == evening.id,
+        Booking.day == evening_day))
+    db.session.commit()
+
+
+def timed_corrections(app, counter, families):
+    """Detecting the month's corrections (the staff page's query) and issuing them (the
+    job, as the worker calls it)."""
+    from extensions import db
+    from jobs.corrections import run_corrections
+    from models import CorrectionRun
+    from models.corrections import pending_corrections
+
+    with app.app_context(), counter.measure() as detected:
+        started = time.perf_counter()
+        found = pending_corrections(MONTH)
+        detected["seconds"] = round(time.perf_counter() - started, 2)
+        detected["families with corrections"] = len(found)
+    with app.app_context():
+        row = CorrectionRun(month=MONTH, status="queued")
+        db.session.add(row)
+        db.session.commit()
+        run_id = row.id
+        db.session.remove()
+    with app.app_context(), counter.measure() as issued:
+        started = time.perf_counter()
+        run_corrections(run_id)
+        issued["seconds"] = round(time.perf_counter() - started, 2)
+    for measured in (detected, issued):
+        measured["queries per family"] = round(measured["queries"] / families, 2)
+    return detected, issued
+
+
 def run(families):
     from sqlalchemy import func, select
 
@@ -137,6 +198,14 @@ def run(families):
     first = timed_run(app, counter)
     second = timed_run(app, counter)
     with app.app_context():
+        change_after_issue(db)
+    detected, issued = timed_corrections(app, counter, families)
+    with app.app_context():
+        from models import CreditNote
+
+        credit_notes = db.session.scalar(select(func.count(CreditNote.id)))
+        supplementary = db.session.scalar(select(func.count(Invoice.id)).where(
+            Invoice.corrects_id.is_not(None)))
         invoices = db.session.scalar(select(func.count(Invoice.id)))
         lines = db.session.scalar(select(func.count(InvoiceLine.id)))
         emails = db.session.scalar(select(func.count(OutboundEmail.id)))
@@ -152,6 +221,10 @@ def run(families):
         "re-run of the same month (nothing to issue)": second,
         "invoices": invoices, "invoice lines": lines, "emails queued": emails,
         "numbers": f"{numbers[0]} .. {numbers[-1]}" if numbers else None,
+        "corrections: detection (every family's month recomputed and compared)": detected,
+        "corrections: issuing (the job: credit notes, supplementary invoices, emails)":
+            issued,
+        "credit notes": credit_notes, "supplementary invoices": supplementary,
     }
 
 

@@ -24,7 +24,7 @@ SESSION_ROWS_KEPT = timedelta(days=30)
 # modules holding them are listed here so the sweep always loads them.
 SWEEPERS = []
 SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing", "jobs.broadcasts", "jobs.online_payments",
-                   "jobs.reenrollment"]
+                   "jobs.reenrollment", "jobs.corrections", "jobs.reminders", "jobs.statements"]
 
 
 def sweeper(func):

@@ -16,6 +16,7 @@ from models.billing import (
 from models.broadcasts import Broadcast, BroadcastRecipient
 from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
+from models.credit_notes import CorrectionRun, CreditNote, CreditNoteCounter, CreditNoteLine
 from models.documents import Document
 from models.family import Child, Family, Guardian
 from models.files import StoredFile
@@ -26,18 +27,21 @@ from models.online_payment import OnlineTransaction, OnlineTransactionItem, Paym
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
 from models.reenrollment import Campaign, ChildAnswer
+from models.reminders import InvoiceFollowUp
 from models.requests import Request, RequestLine
+from models.statements import StatementBatch
 from models.town import Town
 from models.user import User, UserSession
 
 __all__ = [
     "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson",
-    "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "ChangeRequest", "Child",
-    "ChildAuthorization", "Closure",
-    "ContactMessage", "ContactThread", "DirectDebitBatch", "Document", "Enrollment", "Family",
-    "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
+    "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "Campaign",
+    "ChangeRequest", "Child", "ChildAnswer", "ChildAuthorization", "Closure", "ContactMessage",
+    "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter", "CreditNoteLine",
+    "DirectDebitBatch", "Document", "Enrollment", "Family", "Guardian", "HealthRecord",
+    "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine", "InvoicingRun", "News",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
-    "PaymentSettings", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
-    "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
-    "Campaign", "ChildAnswer",
+    "PaymentAllocation", "PaymentSettings", "QfBracket", "Request", "RequestLine",
+    "RulesVersion", "StatementBatch", "StoredFile", "Tariff", "Town", "TownPage", "User",
+    "UserSession",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -44,6 +46,9 @@ from models.requests import Request, RequestLine
 MONEY = Numeric(12, 2)
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# SQLite compares money as floats: 20.77 - 9.40 is not exactly 11.37 there. An invoice
+# is open in SQL when more than half a cent is left (exact on PostgreSQL as well).
+HALF_CENT = Decimal("0.005")
 
 
 def money(value):
@@ -136,6 +141,9 @@ DAY_KINDS = (RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL, ABSENT_ILL_CERTIFIED, A
 
 DEFAULT_SURCHARGE = Decimal("20.00")
 DEFAULT_DUE_DAYS = 30
+# Reminders of an unpaid invoice, in days after its due date.
+DEFAULT_FIRST_REMINDER_DAYS = 10
+DEFAULT_SECOND_REMINDER_DAYS = 30
 
 # How a presence without a reservation is priced: the unit price plus the surcharge
 # percentage, a fixed price whatever the bracket, or the activity's usual price.
@@ -177,6 +185,10 @@ class BillingSettings(db.Model):
     default_bracket_id: Mapped[int | None] = mapped_column(
         ForeignKey("qf_brackets.id", ondelete="SET NULL"))
     due_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_DUE_DAYS)
+    first_reminder_days: Mapped[int] = mapped_column(Integer,
+                                                     default=DEFAULT_FIRST_REMINDER_DAYS)
+    second_reminder_days: Mapped[int] = mapped_column(Integer,
+                                                      default=DEFAULT_SECOND_REMINDER_DAYS)
     payment_instructions: Mapped[str] = mapped_column(Text, default="")
     # The town as SEPA creditor, for the direct-debit file.
     creditor_name: Mapped[str] = mapped_column(String(70), default="")
@@ -196,7 +208,10 @@ class BillingSettings(db.Model):
                       bill_absent_ill_certified=False, bill_absent_excused=False,
                       bill_unreserved=True, unreserved_surcharge_percent=DEFAULT_SURCHARGE,
                       unreserved_pricing=UNRESERVED_SURCHARGE, unreserved_fixed_price=None,
-                      due_days=DEFAULT_DUE_DAYS, payment_instructions="", creditor_name="",
+                      due_days=DEFAULT_DUE_DAYS,
+                      first_reminder_days=DEFAULT_FIRST_REMINDER_DAYS,
+                      second_reminder_days=DEFAULT_SECOND_REMINDER_DAYS,
+                      payment_instructions="", creditor_name="",
                       creditor_iban="", creditor_bic="", creditor_identifier="")
         return row
 
@@ -258,7 +273,8 @@ DUE = "due"
 PARTIAL = "partial"
 PAID = "paid"
 LATE = "late"
-STATUSES = (DUE, PARTIAL, PAID, LATE)
+CANCELLED_INVOICE = "cancelled"   # by a credit note of its whole amount
+STATUSES = (DUE, PARTIAL, PAID, LATE, CANCELLED_INVOICE)
 
 
 class InvoiceCounter(db.Model):
@@ -324,9 +340,16 @@ class InvoicingRun(db.Model):
 
 class Invoice(db.Model):
     """A family's bill for one month. Once issued it does not change: what it says about
-    the family is kept with it (name, address, lines, how it is paid)."""
+    the family is kept with it (name, address, lines, how it is paid). What changes is
+    what has been paid, and what credit notes took off it (`credited`).
+
+    A supplementary invoice (`corrects_id` set) adds days found after issue to the month
+    of the invoice it corrects: one main invoice per family and month, any number of
+    supplementary ones."""
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("family_id", "month"),)
+    __table_args__ = (Index("uq_invoices_main_family_month", "family_id", "month", unique=True,
+                            sqlite_where=text("corrects_id IS NULL"),
+                            postgresql_where=text("corrects_id IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
@@ -345,22 +368,39 @@ class Invoice(db.Model):
     mandate_reference: Mapped[str] = mapped_column(String(35), default="")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_runs.id",
                                                           ondelete="SET NULL"))
+    # What credit notes took off this invoice (models/credit_notes.py).
+    credited: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
+    # A supplementary invoice: the invoice of the month it corrects.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
 
     family = relationship("Family")
     lines = relationship("InvoiceLine", back_populates="invoice", cascade="all, delete-orphan",
                          order_by="InvoiceLine.position")
+    corrects = relationship("Invoice", remote_side=[id])
+
+    @hybrid_property
+    def net_total(self):
+        """What the invoice asks once its credit notes are taken off."""
+        return self.total - self.credited
+
+    @hybrid_property
+    def balance(self):
+        return self.total - self.credited - self.amount_paid
 
     @property
-    def balance(self):
-        return self.total - self.amount_paid
+    def cancelled(self):
+        return self.credited > 0 and self.credited >= self.total
 
     @hybrid_property
     def is_open(self):
-        """Still something to pay on it (in Python and in SQL alike)."""
-        return self.amount_paid < self.total
+        """Something is left to pay once credit notes are taken off (in Python and in
+        SQL alike)."""
+        return self.balance > HALF_CENT
 
     def status_on(self, today):
-        if not self.is_open:
+        if self.cancelled:
+            return CANCELLED_INVOICE
+        if self.amount_paid >= self.net_total:
             return PAID
         if today > self.due_on:
             return LATE
@@ -421,6 +461,8 @@ class InvoiceLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     amount: Mapped[Decimal] = mapped_column(MONEY)
+    # On a supplementary invoice: why the days were added (models/corrections.py).
+    reason: Mapped[str] = mapped_column(String(24), default="")
 
     invoice = relationship("Invoice", back_populates="lines")
 
@@ -450,6 +492,7 @@ class MonthActivity:
         self.bookings = {}
         self.late = set()
         self.marks = {}
+        self._by_child = None
         if not child_ids:
             return
         activities = {a.id: a for a in db.session.scalars(select(Activity))}
@@ -472,9 +515,11 @@ class MonthActivity:
             self.marks[(mark.child_id, mark.activity_id, mark.day)] = mark
 
     def days_of(self, child_id):
-        keys = {k for k in self.bookings if k[0] == child_id} | {
-            k for k in self.marks if k[0] == child_id}
-        return sorted(keys, key=lambda k: (k[1], k[2]))
+        if self._by_child is None:  # indexed once: a whole month of a town is large
+            self._by_child = defaultdict(set)
+            for key in (*self.bookings, *self.marks):
+                self._by_child[key[0]].add(key)
+        return sorted(self._by_child.get(child_id, ()), key=lambda k: (k[1], k[2]))
 
 
 def draft_lines(family, month_activity, settings, prices, bracket, activities):
@@ -513,7 +558,8 @@ def families_with_activity(first, last):
 
 
 def invoiced_families(month, family_ids=None):
-    query = select(Invoice.family_id).where(Invoice.month == month)
+    query = select(Invoice.family_id).where(Invoice.month == month,
+                                            Invoice.corrects_id.is_(None))
     if family_ids is not None:
         query = query.where(Invoice.family_id.in_(family_ids))
     return set(db.session.scalars(query))
@@ -804,8 +850,8 @@ class Account:
 
 
 def account_of(family_id):
-    due = sum((total - paid for total, paid in db.session.execute(
-        select(Invoice.total, Invoice.amount_paid).where(Invoice.family_id == family_id))),
-        ZERO)
+    due = sum((total - credited - paid for total, credited, paid in db.session.execute(
+        select(Invoice.total, Invoice.credited, Invoice.amount_paid)
+        .where(Invoice.family_id == family_id))), ZERO)
     credit = sum((rest for _p, rest in _unallocated([family_id]).get(family_id, [])), ZERO)
     return Account(due, credit)

@@ -27,7 +27,8 @@ MAX_BYTES = 10 * 1024 * 1024
 PDF = "application/pdf"
 JPEG = "image/jpeg"
 PNG = "image/png"
-EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
+ZIP = "application/zip"  # made by the portal (statements in bulk), never uploaded
+EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", ZIP: "zip"}
 MAGIC = [(b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG)]
 PIL_FORMATS = {JPEG: "JPEG", PNG: "PNG"}
 # A refused PDF is answered to the person who sent it; pypdf need not log each one.

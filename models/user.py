@@ -22,7 +22,10 @@ from models.tokens import CONFIRM_ACCOUNT
 ROLE_PARENT = "parent"
 ROLE_STAFF = "staff"
 ROLE_ADMIN = "admin"
-ROLES = (ROLE_PARENT, ROLE_STAFF, ROLE_ADMIN)
+# The régisseur: a staff member who also handles money (invoicing, payments, credit
+# notes, SEPA files). Agents do not; admins do.
+ROLE_BILLING = "billing"
+ROLES = (ROLE_PARENT, ROLE_STAFF, ROLE_BILLING, ROLE_ADMIN)
 CIVILITIES = ("M.", "Mme")
 
 
@@ -66,7 +69,11 @@ class User(UserMixin, db.Model):
 
     @property
     def is_staff(self):
-        return self.role in (ROLE_STAFF, ROLE_ADMIN)
+        return self.role in (ROLE_STAFF, ROLE_BILLING, ROLE_ADMIN)
+
+    @property
+    def handles_money(self):
+        return self.role in (ROLE_BILLING, ROLE_ADMIN)
 
     @property
     def is_admin(self):

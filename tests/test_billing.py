@@ -163,7 +163,7 @@ def start(client, month=MONTH):
 def test_invoicing_a_month_from_the_staff_page(client, other_client, march, run_jobs,
                                                mailbox):
     book("Jules", CANTEEN, days_of(CANTEEN, 1)[0])
-    login(client, *march.AGENT)
+    login(client, *march.REGISSEUR)
     assert "Facturer un mois" in page(client, "/admin/facturation")
     response = start(client)
     assert response.status_code == 302
@@ -227,7 +227,7 @@ def test_invoicing_a_month_from_the_staff_page(client, other_client, march, run_
 
 
 def test_a_rerun_issues_only_what_is_missing(client, march, run_jobs, mailbox):
-    login(client, *march.AGENT)
+    login(client, *march.REGISSEUR)
     start(client)
     run_jobs()
     numbers = sorted(db.session.scalars(select(Invoice.number)))
@@ -254,7 +254,7 @@ def test_a_rerun_issues_only_what_is_missing(client, march, run_jobs, mailbox):
 
 
 def test_only_a_finished_month_can_be_invoiced(client, demo):
-    login(client, *demo.AGENT)
+    login(client, *demo.REGISSEUR)
     response = start(client, today().replace(day=1))
     assert response.status_code == 422
     assert "Seul un mois terminé peut être facturé." in body(response)

@@ -82,7 +82,7 @@ def parent_page(client, demo, url="/facturation/"):
 
 
 def test_partial_payment_then_overpayment_carried_as_credit(client, other_client, invoiced):
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     martin = invoice_of("MARTIN")
     response = pay(client, "MARTIN", "4,40", invoice=martin, reference="Chèque 1234567")
     assert response.status_code == 302
@@ -119,16 +119,34 @@ def test_partial_payment_then_overpayment_carried_as_credit(client, other_client
 
 
 def test_a_cancelled_payment_makes_the_invoice_due_again(client, invoiced):
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     martin = invoice_of("MARTIN")
     pay(client, "MARTIN", "9,40", invoice=martin)
     payment = db.session.scalar(select(Payment))
     html = page(client, f"/admin/factures/{martin.id}")
     assert "Payée" in html
-    response = client.post(f"/admin/reglements/{payment.id}/annuler", data={
-        "csrf_token": csrf_from(html), "next": f"/admin/factures/{martin.id}"})
+    # Cancelling asks why, on a page of its own, and a confirmation.
+    url = f"/admin/reglements/{payment.id}/annuler"
+    assert f'href="{url}?next=/admin/factures/{martin.id}"' in html
+    form = page(client, f"{url}?next=/admin/factures/{martin.id}")
+    refused = client.post(url, data={"csrf_token": csrf_from(form),
+                                     "next": f"/admin/factures/{martin.id}"})
+    assert refused.status_code == 422
+    assert "Indiquez le motif." in body(refused) and "Cochez la case pour confirmer." in body(
+        refused)
+    assert invoice_of("MARTIN").amount_paid == Decimal("9.40")
+    response = client.post(url, data={"csrf_token": csrf_from(form), "reason": "Chèque rejeté",
+                                      "confirm": "y", "next": f"/admin/factures/{martin.id}"})
     assert response.status_code == 302
+    assert response.headers["Location"] == f"/admin/factures/{martin.id}"
     assert invoice_of("MARTIN").amount_paid == Decimal("0.00")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.cancelled"))
+    assert event.details["reason"] == "Chèque rejeté" and event.actor.email == "regie@example.org"
+    admin = client.application.test_client()
+    login(admin, *invoiced.ADMIN)
+    log = words(page(admin, "/admin/journal"))
+    assert "Règlement annulé" in log and "9,40 € · motif : Chèque rejeté" in log
+    assert "Claire ROUX" in log
     html = page(client, f"/admin/factures/{martin.id}")
     assert "annulé" in html and "À payer" in html
 
@@ -139,14 +157,14 @@ def test_late_status_after_the_due_date(client, other_client, invoiced):
     db.session.commit()
     html = parent_page(other_client, invoiced)
     assert "En retard" in html
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     assert "1</span> <span class=\"stat__label\">facture en retard" in page(client, "/admin/")
     listed = page(client, "/admin/factures?statut=late")
     assert martin.number in listed and invoice_of("BERNARD").number not in listed
 
 
 def test_payment_amount_must_be_a_positive_amount_in_euros(client, invoiced):
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     for amount, message in (("abc", "au plus deux chiffres après la virgule"),
                             ("-3", "Saisissez un montant positif"),
                             ("0", "Saisissez un montant positif"),
@@ -164,7 +182,7 @@ def test_payment_amount_must_be_a_positive_amount_in_euros(client, invoiced):
 
 def test_french_amounts_are_read_as_typed(client, invoiced):
     """'5,00' was recorded as 500,00 € by the browser's number field."""
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     html = page(client, f"/admin/familles/{family('MARTIN').id}/facturation")
     amount = re.search(r'<input[^>]*name="amount"[^>]*>', html)[0]
     assert 'type="text"' in amount and 'inputmode="decimal"' in amount
@@ -176,7 +194,7 @@ def test_french_amounts_are_read_as_typed(client, invoiced):
 
 
 def test_ambiguous_amounts_are_refused_with_what_to_type(client, invoiced):
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     for amount in ("12,345", "1.234,5", "1,234.50", "5,005", "1.234.567"):
         response = pay(client, "MARTIN", amount)
         assert response.status_code == 422, amount
@@ -185,7 +203,7 @@ def test_ambiguous_amounts_are_refused_with_what_to_type(client, invoiced):
 
 
 def test_an_overpayment_is_recorded_once_confirmed(client, invoiced):
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     martin = invoice_of("MARTIN")  # 9,40 € due
     response = pay(client, "MARTIN", "12 345", invoice=martin)
     html = plain(body(response))
@@ -204,13 +222,13 @@ def test_an_overpayment_is_recorded_once_confirmed(client, invoiced):
 
 def test_a_small_overpayment_needs_no_confirmation(client, invoiced):
     """A cheque rounded up (10 € for 9,40 €) is kept as credit at once."""
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     assert pay(client, "MARTIN", "10,40", invoice=invoice_of("MARTIN")).status_code == 302
     assert payments() == [Decimal("10.40")]
 
 
 def test_sepa_file_for_families_with_a_mandate(client, invoiced):
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     html = plain(page(client, "/admin/prelevements"))
     assert "1 facture, 9,40 € au total." in html  # the BERNARD have no mandate
     collection = today() + timedelta(days=7)
@@ -259,7 +277,7 @@ def test_sepa_needs_the_creditor_details(client, invoiced):
     settings = BillingSettings.current()
     settings.creditor_identifier = ""
     db.session.commit()
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     html = page(client, "/admin/prelevements")
     assert "ne sont pas renseignées" in html and "Créer le fichier" not in html
 
@@ -268,7 +286,7 @@ def test_certificates_of_the_month_change_the_invoice(client, demo):
     day = days_of(CANTEEN, 1)[0]
     book("Léa", CANTEEN, day)
     mark("Léa", CANTEEN, day, "absent", "ill")
-    login(client, *demo.AGENT)
+    login(client, *demo.REGISSEUR)
     html = page(client, "/admin/facturation/certificats?mois=2026-03")
     assert "Léa MARTIN" in html and 'aria-pressed="false"' in html
     attendance = db.session.scalar(select(Attendance))
@@ -283,7 +301,7 @@ def test_certificates_of_the_month_change_the_invoice(client, demo):
 
 
 def test_staff_set_the_quotient_and_the_mandate(client, demo):
-    login(client, *demo.AGENT)
+    login(client, *demo.REGISSEUR)
     url = f"/admin/familles/{family('BERNARD').id}/facturation"
     response = submit(client, url, {"quotient": "950", "mandate_reference": "PF-BERNARD-1",
                                     "mandate_signed_on": ""})
@@ -331,7 +349,8 @@ def test_admins_set_tariffs_brackets_and_rules(client, demo):
         "bill_reserved_present": "y", "bill_unmarked_reserved": "y",
         "bill_absent_unexcused": "y", "bill_absent_ill": "y", "bill_absent_ill_certified": "y",
         "unreserved_surcharge_percent": "12,5", "default_bracket_id": str(bracket.id),
-        "due_days": "15", "payment_instructions": "Au guichet.", "creditor_name": "Mairie",
+        "due_days": "15", "first_reminder_days": "10", "second_reminder_days": "30",
+        "payment_instructions": "Au guichet.", "creditor_name": "Mairie",
         "creditor_iban": "FR76 3000 1007 9412 3456 7890 185", "creditor_bic": "bdfefrppcct",
         "creditor_identifier": "FR12ZZZ123456"})
     assert response.status_code == 302
@@ -356,7 +375,7 @@ def test_admins_set_tariffs_brackets_and_rules(client, demo):
 
 
 def test_tariffs_and_rules_are_for_admins_not_agents(client, demo):
-    login(client, *demo.AGENT)
+    login(client, *demo.REGISSEUR)
     for url in ("/admin/tarifs", "/admin/facturation/regles"):
         assert client.get(url).status_code == 403
     token = csrf_from(page(client, "/admin/facturation"))
@@ -364,7 +383,7 @@ def test_tariffs_and_rules_are_for_admins_not_agents(client, demo):
                 f"/admin/tarifs/tranches/{QfBracket.ordered()[0].id}/supprimer"):
         assert client.post(url, data={"csrf_token": token}).status_code == 403
     assert len(QfBracket.ordered()) == 4
-    html = page(client, "/admin/facturation")  # agents run the invoicing
+    html = page(client, "/admin/facturation")  # the régisseur runs the invoicing
     assert "Lancer la facturation" in html and "/admin/tarifs" not in html
 
 
@@ -383,7 +402,7 @@ def test_another_familys_invoice_is_not_found(client, other_client, invoiced):
 def test_billing_pages_need_a_parent_and_send_staff_to_their_area(client, invoiced):
     response = client.get("/facturation/")
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
-    login(client, *invoiced.AGENT)
+    login(client, *invoiced.REGISSEUR)
     assert client.get("/facturation/").headers["Location"] == "/admin/"
     assert client.get(f"/admin/factures/{invoice_of('MARTIN').id}/facture.pdf").status_code \
         == 200

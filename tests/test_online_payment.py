@@ -392,7 +392,7 @@ def test_staff_see_an_online_payment_on_the_invoice_and_cannot_type_one_in(paren
     _review, sent = pay(parent, march)
     notify(parent, notification(simulator_query(sent)))
     agent = app.test_client()
-    login(agent, *two_invoices.AGENT)
+    login(agent, *two_invoices.REGISSEUR)  # the régie records payments
     page = agent.get(f"/admin/factures/{march.id}").get_data(as_text=True)
     assert f"Paiement en ligne · {transaction().reference} · 9,40" in plain(words(page))
     # The payment form offers what staff hand in, never "online".

@@ -122,6 +122,7 @@ def rules(client, demo, **changes):
     data = {"bill_reserved_present": "y", "bill_unmarked_reserved": "y",
             "bill_absent_unexcused": "y", "bill_absent_ill": "y", "bill_unreserved": "y",
             "unreserved_surcharge_percent": "20", "default_bracket_id": "0", "due_days": "30",
+            "first_reminder_days": "10", "second_reminder_days": "30",
             "payment_instructions": "", "creditor_name": "", "creditor_iban": "",
             "creditor_bic": "", "creditor_identifier": ""}  # what a browser sends
     return submit(client, "/admin/facturation/regles", dict(data, **changes))
@@ -149,8 +150,8 @@ def test_the_billing_page_says_how_it_is_priced(client, demo):
         client, "/admin/facturation").replace("\u202f", " ").replace("\xa0", " ")
     submit(client, "/admin/facturation/regles", {
         "bill_unreserved": "y", "unreserved_pricing": "full", "unreserved_surcharge_percent": "20",
-        "default_bracket_id": "0", "due_days": "30", "payment_instructions": "",
-        "creditor_name": "", "creditor_iban": "", "creditor_bic": "", "creditor_identifier": ""})
+        "default_bracket_id": "0", "due_days": "30", "first_reminder_days": "10",
+        "second_reminder_days": "30", "payment_instructions": "", "creditor_name": "", "creditor_iban": "", "creditor_bic": "", "creditor_identifier": ""})
     assert "Présence sans réservation : facturée au tarif habituel" in page(
         client, "/admin/facturation")
 

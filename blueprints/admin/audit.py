@@ -15,6 +15,7 @@ from wtforms.validators import Length, Optional
 
 from blueprints.admin.blueprint import bp
 from blueprints.admin.forms import AuthorizationTypeForm, RetentionForm
+from blueprints.admin.money import MONEY_ACTIONS, describe_money
 from blueprints.common.family_display import field_label
 from blueprints.common.fields import DayField
 from blueprints.common.forms import ConfirmForm
@@ -90,6 +91,8 @@ PLACES = {
     "kitchen_list": _l("liste PAI et allergies imprimée"),
 }
 
+ACTIONS.update(MONEY_ACTIONS)  # issue 15: money actions, with their reason
+
 OPERATIONS = {"create": _l("ajout"), "delete": _l("suppression")}
 
 PARTS = {
@@ -115,6 +118,8 @@ def describe(event):
     view = _view_words(details)
     if view:
         words.append(", ".join(view))
+    if describe_money(details):  # issue 15
+        words.append(describe_money(details))
     return " : ".join(words)
 
 

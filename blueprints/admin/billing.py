@@ -28,8 +28,9 @@ from wtforms.validators import (
 from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
 from blueprints.admin.exports import month_arg
 from blueprints.admin.families import family_or_404
+from blueprints.admin.money import ReasonForm, money_only, money_only_on_post
 from blueprints.common.fields import DayField, EurosField
-from blueprints.common.forms import REQUIRED, ConfirmForm
+from blueprints.common.forms import REQUIRED
 from blueprints.common.invoices import METHOD_LABELS, STATUS_LABELS
 from blueprints.common.invoices import euros as _euros
 from blueprints.common.invoices import invoice_pdf_response as pdf_response
@@ -42,6 +43,7 @@ from models import (
     AuditEvent,
     BillingSettings,
     Child,
+    CreditNote,
     DirectDebitBatch,
     Invoice,
     InvoicingRun,
@@ -51,6 +53,7 @@ from models import (
 from models.attendance import ABSENT, ILL
 from models.billing import (
     LATE,
+    ONLINE,
     PAID,
     account_of,
     cancel_payment,
@@ -92,6 +95,7 @@ class RunForm(FlaskForm):
 
 
 @bp.route("/facturation", methods=["GET", "POST"])
+@money_only_on_post
 def billing():
     form = RunForm(data={"month": last_month().strftime("%Y-%m")}
                    if request.method == "GET" else None)
@@ -144,7 +148,9 @@ class PaymentForm(FlaskForm):
         NumberRange(min=Decimal("0.01"), max=Decimal("100000"),
                     message=_l("Saisissez un montant positif, jusqu'à 100 000 €."))])
     method = SelectField(_l("Mode de règlement"),
-                         choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()])
+                         # online payments are recorded by the payment service
+                         choices=[SelectChoice(k, v) for k, v in METHOD_LABELS.items()
+                                  if k != ONLINE])
     received_on = DayField(_l("Reçu le"), validators=[InputRequired(REQUIRED)])
     reference = StringField(_l("Référence (facultatif)"), validators=[Optional(), Length(max=60)],
                             description=_l("Numéro du chèque ou des CESU, par exemple."))
@@ -182,10 +188,11 @@ def payment_form(family, invoices, invoice=None):
 @no_store
 def invoice(invoice_id):
     found = invoice_or_404(invoice_id)
+    credit_notes, supplements = CreditNote.of_invoice(found)
     return render_page("admin/billing/invoice.html", invoice=found, today=today(),
+                       credit_notes=credit_notes, supplements=supplements,
                        payments=_payments_of(found),
-                       form=payment_form(found.family, [found], found),
-                       cancel_form=ConfirmForm())
+                       form=payment_form(found.family, [found], found))
 
 
 def _payments_of(invoice):
@@ -204,6 +211,7 @@ def invoice_pdf(invoice_id):
 
 
 @bp.post("/familles/<int:family_id>/reglements")
+@money_only
 def record_family_payment(family_id):
     """Record a payment; the form comes back with its errors, or with a warning and a box
     to tick when the amount exceeds what the family owes by more than a small margin."""
@@ -240,21 +248,28 @@ def _record(family, invoices, form, back):
     return redirect(back)
 
 
-@bp.post("/reglements/<int:payment_id>/annuler")
+@bp.route("/reglements/<int:payment_id>/annuler", methods=["GET", "POST"])
+@money_only
+@no_store
 def cancel_family_payment(payment_id):
+    """A page of its own asks why and to confirm: a cancelled payment makes invoices due
+    again, it is not a click to make by mistake."""
     payment = db.session.get(Payment, payment_id) or abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if payment.cancelled_at is None:
+    form = ReasonForm(data={"next": request.args.get("next", "")}
+                      if request.method == "GET" else None)
+    back = form.next.data if (form.next.data or "").startswith("/admin/") else url_for(
+        "admin.family_billing", family_id=payment.family_id)
+    if payment.cancelled_at is None and form.validate_on_submit():
         cancel_payment(payment, current_user)
         AuditEvent.record(current_user, "payment.cancelled", payment,
                           family_id=payment.family_id, method=payment.method,
-                          amount=str(payment.amount))
+                          amount=str(payment.amount), reason=form.reason.data.strip())
         db.session.commit()
         flash(_("Règlement annulé : les factures qu'il réglait sont de nouveau dues."), "success")
-    back = request.form.get("next", "")
-    return redirect(back if back.startswith("/admin/") else url_for(
-        "admin.family_billing", family_id=payment.family_id))
+        return redirect(back)
+    status = 422 if request.method == "POST" and payment.cancelled_at is None else 200
+    return render_page("admin/billing/cancel_payment.html", payment=payment, form=form,
+                       back=back), status
 
 
 # -- A family's billing details ------------------------------------------------------------
@@ -311,10 +326,10 @@ def family_billing(family_id):
         return redirect(url_for("admin.family_billing", family_id=family.id))
     invoices = Invoice.for_family(family.id)
     body = render_page("admin/billing/family.html", family=family, form=form,
-                       invoices=invoices,
+                       invoices=invoices, credit_notes=CreditNote.for_family(family.id),
                        payment_rows=[(p, None) for p in Payment.for_family(family.id)],
                        account=account_of(family.id), today=today(),
-                       payment_form=payment_form(family, invoices), cancel_form=ConfirmForm())
+                       payment_form=payment_form(family, invoices))
     return body, 422 if request.method == "POST" else 200
 
 
@@ -383,6 +398,7 @@ class DebitForm(FlaskForm):
 
 
 @bp.route("/prelevements", methods=["GET", "POST"])
+@money_only_on_post
 def direct_debits():
     settings = BillingSettings.current()
     form = DebitForm(data={"collection_on": today() + timedelta(days=5)}
@@ -418,6 +434,7 @@ def direct_debits():
 
 
 @bp.get("/prelevements/<int:batch_id>.xml")
+@money_only
 def direct_debit_file(batch_id):
     batch = db.session.get(DirectDebitBatch, batch_id) or abort(404)
     AuditEvent.record_shown(current_user, "direct_debit.downloaded", [(batch, None)])

@@ -5,6 +5,7 @@ their French accents and columns right; cells written as a French reader expects
 import calendar as month_calendar
 import csv
 import io
+import re
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,6 +36,7 @@ from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...)
 # typed by a parent in their address, say): such a text gets a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FRENCH_NUMBER = re.compile(r"-?\d+(,\d+)?")  # a negative amount is no formula
 
 # The exports say words, not the codes stored.
 ACTION_WORDS = {RESERVE: _l("Réservation"), ABSENCE: _l("Absence")}
@@ -63,7 +65,9 @@ def csv_cell(value):
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not FRENCH_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_response(rows, filename):

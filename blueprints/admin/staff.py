@@ -18,10 +18,11 @@ from jobs.emails import external_url, queue_email
 from models import AuditEvent, User
 from models.clock import utcnow
 from models.tokens import STAFF_INVITE, make_token
-from models.user import ROLE_ADMIN, ROLE_PARENT, ROLE_STAFF, normalize_email
+from models.user import ROLE_ADMIN, ROLE_BILLING, ROLE_PARENT, ROLE_STAFF, normalize_email
 from security import admin_only
 
 ROLE_CHOICES = [SelectChoice(ROLE_STAFF, _l("Agent du service enfance")),
+                SelectChoice(ROLE_BILLING, _l("Régisseur (facturation)")),
                 SelectChoice(ROLE_ADMIN, _l("Administrateur"))]
 
 

@@ -161,6 +161,13 @@ class RulesForm(FlaskForm):
                                      coerce=int)
     due_days = IntegerField(_l("Délai de paiement (jours après l'émission)"),
                             validators=[InputRequired(REQUIRED), NumberRange(min=0, max=120)])
+    first_reminder_days = IntegerField(
+        _l("Premier rappel (jours après l'échéance)"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=365)],
+        description=_l("Un email aux familles dont la facture n'est pas réglée."))
+    second_reminder_days = IntegerField(
+        _l("Second rappel (jours après l'échéance)"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=365)])
     payment_instructions = TextAreaField(
         _l("Comment payer (imprimé sur les factures)"), validators=[Length(max=1000)],
         description=_l("Par exemple : par chèque à l'ordre du Trésor public, en espèces ou "
@@ -171,6 +178,11 @@ class RulesForm(FlaskForm):
     creditor_identifier = StringField(_l("Identifiant créancier SEPA (ICS)"),
                                       validators=[Optional(), Length(max=35)],
                                       description=_l("Par exemple : FR12ZZZ123456."))
+
+    def validate_second_reminder_days(self, field):
+        first = self.first_reminder_days.data
+        if field.data is not None and first is not None and field.data <= first:
+            raise ValidationError(_l("Le second rappel vient après le premier."))
 
     def validate_creditor_iban(self, field):
         from schwifty import IBAN
@@ -209,6 +221,9 @@ def billing_rules():
         form.populate_obj(settings)
         settings.default_bracket_id = form.default_bracket_id.data or None
         settings.payment_instructions = (form.payment_instructions.data or "").strip()
+        for name in ("creditor_name", "creditor_iban", "creditor_bic", "creditor_identifier"):
+            # a form posted without them (a script, an old page) leaves them empty, not NULL
+            setattr(settings, name, (getattr(settings, name) or "").strip())
         db.session.add(settings)
         db.session.flush()
         AuditEvent.record(current_user, "billing_rules.saved", settings,

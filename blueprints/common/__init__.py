@@ -15,6 +15,7 @@ from blueprints.common.pages import (
     error_handler,
     wants_fragment,
 )
+from blueprints.common.regie import correction_reason
 from blueprints.common.rich_text import render_markdown
 from blueprints.common.words import planning_words, reasons, states
 
@@ -26,7 +27,7 @@ def init_app(app):
         day_in_words=dates.day_in_words, moment_in_words=dates.moment_in_words,
         short_day=dates.short_day, upper_first=dates.upper_first,
         formal_name=dates.formal_name, markdown=render_markdown, filesize=file_size,
-        document_kind=document_kind, **invoices.FILTERS)
+        document_kind=document_kind, correction_reason=correction_reason, **invoices.FILTERS)
     app.jinja_env.globals.update(
         period_in_words=dates.period_in_words, request_phrase=dates.request_phrase,
         planning_words=planning_words, is_fragment=wants_fragment, states=states,

@@ -11,6 +11,7 @@ from models.billing import (
     ABSENT_ILL,
     ABSENT_ILL_CERTIFIED,
     ABSENT_UNEXCUSED,
+    CANCELLED_INVOICE,
     CARD,
     CASH,
     CESU,
@@ -26,9 +27,9 @@ from models.billing import (
 )
 
 STATUS_LABELS = {DUE: _l("À payer"), PARTIAL: _l("Partiellement payée"), PAID: _l("Payée"),
-                 LATE: _l("En retard")}
+                 LATE: _l("En retard"), CANCELLED_INVOICE: _l("Annulée par un avoir")}
 STATUS_BADGES = {DUE: "badge--wait", PARTIAL: "badge--wait", PAID: "badge--ok",
-                 LATE: "badge--no"}
+                 LATE: "badge--no", CANCELLED_INVOICE: "badge--ok"}
 KIND_LABELS = {
     RESERVED_DAY: _l("Jours réservés"),
     ABSENT_UNEXCUSED: _l("Absences non justifiées"),
