@@ -174,8 +174,13 @@ DATE_FORMATS = {"date.short": "dd/MM/y", "datetime.short": "dd/MM/y HH:mm",
 
 
 def init_app(app):
+    from blueprints.common import outages
+
     for status in ERRORS:
-        app.register_error_handler(status, _error_handler(status))
+        # If the page itself cannot be rendered (the database is down), a static one.
+        app.register_error_handler(status, outages.safely(_error_handler(status),
+                                                          ERRORS[status], status))
+    outages.init_app(app)
     from blueprints.files import file_size
     from blueprints.rich_text import render_markdown
 

@@ -89,3 +89,51 @@ def test_with_redis_down_the_contact_and_upload_forms_work(redis_app, demo):
                            content_type="multipart/form-data")
     assert response.status_code == 302
     assert db.session.scalar(select(func.count(Document.id))) == documents + 1
+
+
+@pytest.fixture
+def app_without_database(tmp_path, limiter_kept):
+    """A second app whose database cannot be opened (as when PostgreSQL restarts)."""
+    from app import create_app
+
+    missing = tmp_path / "no-such-folder" / "portail.sqlite3"
+    second = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}"})
+    second.test_client_class = _isolated_client_class()
+    return second
+
+
+@pytest.mark.parametrize("url", ["/connexion", "/inscription", "/activites", "/ma-famille/"])
+def test_with_the_database_down_the_error_page_is_french(app_without_database, client, demo,
+                                                         url):
+    assert login(client, *demo.PARENT).status_code == 302
+    visitor = app_without_database.test_client()
+    for name in ("portail_session", "portail_remember"):
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            visitor.set_cookie(name, cookie.value)
+    response = visitor.get(url)
+    html = body(response)
+    assert response.status_code == 503
+    assert "Le portail est momentanément indisponible" in html
+    assert "Internal Server Error" not in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Retry-After"]
+
+
+def test_with_the_database_down_a_post_gets_the_french_page_too(app_without_database, demo):
+    response = app_without_database.test_client().post(
+        "/connexion", data={"email": demo.PARENT[0], "password": demo.PARENT[1]})
+    assert response.status_code == 503
+    assert "momentanément indisponible" in body(response)
+
+
+def test_a_bug_while_the_database_is_down_gets_the_static_french_page(app_without_database):
+    @app_without_database.get("/_a_bug")
+    def a_bug():
+        raise RuntimeError("a bug")
+
+    response = app_without_database.test_client().get("/_a_bug")
+    assert response.status_code == 500
+    html = body(response)
+    assert "Une erreur est survenue de notre côté" in html
+    assert "Internal Server Error" not in html
