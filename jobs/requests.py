@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
 from jobs.emails import external_url, queue_email
-from jobs.sweep import sweeper
+from jobs.sweep import enqueue_each, sweeper
 from models import Request, Town
 from models.db_tools import begin_write
 from models.requests import lock_request
@@ -60,7 +60,6 @@ def process_request(request_id):
 
 @sweeper
 def requeue_lost_requests(now):
-    queued = 0
-    for request_id in Request.waiting_ids(submitted_before=now - LOST_AFTER):
-        queued += enqueue(process_request, request_id, job_id=job_id(request_id))
-    return queued
+    return enqueue_each(Request.waiting_ids(submitted_before=now - LOST_AFTER),
+                        lambda request_id: enqueue(process_request, request_id,
+                                                   job_id=job_id(request_id)))
