@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from extensions import db
 from models.clock import utcnow
+from models.storage import write_whole
 
 MAX_BYTES = 10 * 1024 * 1024
 PDF = "application/pdf"
@@ -144,9 +145,7 @@ class StoredFile(db.Model):
         folder = storage_dir()
         os.makedirs(folder, mode=0o700, exist_ok=True)
         path = os.path.join(folder, key)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        write_whole(path, data)  # whole or not at all (a full disk leaves nothing)
         db.session.info.setdefault("files_written", []).append(path)
         stored = cls(storage_key=key, content_type=content_type, size=len(data),
                      file_name=clean_file_name(file_name, content_type))

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 
 from extensions import db
+from models.storage import is_storage_full
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
@@ -55,7 +56,25 @@ def safely(handler, message, status):
     return handle
 
 
+STORAGE_FULL = _l("Le portail ne peut pas enregistrer votre fichier : espace de stockage plein. "
+                  "Rien n'a été enregistré ; réessayez plus tard ou prévenez le service "
+                  "enfance.")
+
+
+def storage_full_or_500(error):
+    """An OSError out of a view: a full disk is said as such (507), anything else is
+    the ordinary 500."""
+    from blueprints import render_alert
+
+    if not is_storage_full(error):
+        raise error
+    log.error("storage full: %s", error)
+    _forget_the_broken_transaction()
+    return render_alert(STORAGE_FULL, status=507)
+
+
 def init_app(app):
+    app.register_error_handler(OSError, storage_full_or_500)
     # The server is gone, restarting or refusing connections (or SQLite stayed locked
     # past its busy timeout): nothing to do but try again shortly.
     app.register_error_handler(OperationalError, database_down)
