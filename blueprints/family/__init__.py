@@ -15,7 +15,7 @@ from flask_login import current_user
 from blueprints import own_or_404, render_page
 from blueprints.admin.forms import ConfirmForm
 from blueprints.family import display
-from blueprints.family.export import export_family, export_filename
+from blueprints.family.export import export_family, export_filename, export_zip
 from blueprints.family.file_views import FileArea, back_url
 from blueprints.home import home_counter
 from extensions import db
@@ -77,6 +77,17 @@ def export_json():
     return body, 200, {
         "Content-Type": "application/json; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{export_filename(family, "json")}"',
+    }
+
+
+@bp.get("/mes-donnees.zip")
+def export_archive():
+    family = AREA.family_or_404()
+    data = export_zip(family)
+    AuditEvent.record_shown(current_user, "file.exported", [(family, family.id)], format="zip")
+    return data, 200, {
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{export_filename(family, "zip")}"',
     }
 
 
