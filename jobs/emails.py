@@ -11,6 +11,7 @@ from extensions import db, mail
 from jobs import enqueue_after_commit, job
 from models import OutboundEmail, Town
 from models.db_tools import begin_write
+from models.outbox import seal
 
 # RQ retries a failed send after 30 s, 2 min, 10 min and 30 min; the sweep keeps
 # trying after that, so a message waits out a long SMTP outage instead of being lost.
@@ -40,8 +41,9 @@ def queue_email(to_address, template, subject, dedupe_key=None, locale=None, **c
             kind=template,
             to_address=to_address,
             subject=one_line(subject),
-            body_text=render_template(f"emails/{template}.txt", **context),
-            body_html=render_template(f"emails/{template}.html", subject=subject, **context),
+            body_text=seal(template, render_template(f"emails/{template}.txt", **context)),
+            body_html=seal(template, render_template(f"emails/{template}.html",
+                                                     subject=subject, **context)),
         )
     db.session.add(email)
     db.session.flush()
@@ -68,7 +70,7 @@ def send_email(email_id):
         return "skipped"
     try:
         message = Message(subject=one_line(email.subject), recipients=[email.to_address],
-                          body=email.body_text, html=email.body_html or None)
+                          body=email.text, html=email.html or None)
         mail.send(message)
     except Exception as error:
         # Whatever it is (SMTP down, a header Flask-Mail refuses), the row says why and

@@ -26,7 +26,7 @@ SESSION_ROWS_KEPT = timedelta(days=30)
 # Each area marks with @sweeper a function that re-enqueues its own leftovers; the
 # modules holding them are listed here so the sweep always loads them.
 SWEEPERS = []
-SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing"]
+SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing", "jobs.retention"]
 # When the sweep last ran (a Unix time in Redis): /healthz and the web app read it.
 LAST_SWEEP_KEY = "portail:sweep:last"
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from models.news import News
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
 from models.requests import Request, RequestLine
+from models.retention import RetentionSetting
 from models.town import Town
 from models.user import User, UserSession
 
@@ -33,5 +34,6 @@ __all__ = [
     "ContactMessage", "ContactThread", "DirectDebitBatch", "Document", "Enrollment", "Family",
     "Guardian", "HealthRecord", "Invoice", "InvoiceCounter", "InvoiceLine", "InvoicingRun", "News",
     "OutboundEmail", "Payment", "PaymentAllocation", "QfBracket", "Request", "RequestLine",
-    "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User", "UserSession",
+    "RetentionSetting", "RulesVersion", "StoredFile", "Tariff", "Town", "TownPage", "User",
+    "UserSession",
 ]
