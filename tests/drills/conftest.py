@@ -62,9 +62,9 @@ class Workers:
         self.processes = []
         self.folder = folder
 
-    def start(self, redis_url=None, burst=False, scheduler=True):
+    def start(self, redis_url=None, burst=False, scheduler=True, worker_class="Worker"):
         rq = Path(sys.executable).parent / "rq"
-        args = [str(rq), "worker", "-w", "jobs.worker.Worker",
+        args = [str(rq), "worker", "-w", f"jobs.worker.{worker_class}",
                 "--url", redis_url or os.environ["REDIS_URL"]]
         if scheduler:
             args.append("--with-scheduler")
