@@ -4,6 +4,7 @@ the drill checks that nothing was lost or done twice, printing expected vs deliv
 
 Every drill is marked `drill` (`pytest -m drill` runs only them) and lasts well under
 a minute. The Redis a drill stops is always one it started itself."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,6 +55,21 @@ def wait_until(check, timeout=30.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Workers:
     """Real `rq worker` processes (jobs.worker.Worker, as in production), each in its
     own process group so kill -9 takes its work horse too."""
@@ -86,7 +102,11 @@ class Workers:
         return text
 
     def kill_9(self, process):
-        os.killpg(process.pid, signal.SIGKILL)
+        """kill -9 the worker and every process under it: the work horse (RQ puts it in
+        a session of its own) and the scheduler."""
+        for pid in [process.pid, *_descendants(process.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait(timeout=10)
 
     def stop_all(self):
