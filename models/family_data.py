@@ -74,7 +74,7 @@ def _row(row):
 
 def stored_file_ids(family_id):
     """The uploaded files of the family (its documents), for the zip of its data."""
-    from models import Document
+    from models.documents import Document
 
     return list(db.session.scalars(select(Document.file_id).where(
         Document.family_id == family_id)))

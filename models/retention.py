@@ -91,7 +91,7 @@ def purge(now):
 
 def _pai_documents():
     """PAI documents given for a school year that has ended."""
-    from models import Document
+    from models.documents import Document
 
     start, _end = school_year_bounds(school_year_of(paris_today()))
     return select(Document).where(Document.kind == PAI_KIND, Document.uploaded_at < start)
@@ -100,7 +100,8 @@ def _pai_documents():
 def departed_families(now):
     """Families with no enrollment for a school year that ended less than the period
     ago (nor since), created before that too: they have left the service."""
-    from models import Child, Enrollment, Family
+    from models.family import Child, Family
+    from models.planning import Enrollment
 
     cutoff = (now - period("departed_family_files")).date()
     last_year = school_year_of(cutoff) - 1  # school years ending before the cutoff
@@ -111,7 +112,7 @@ def departed_families(now):
 
 
 def _documents_of(family_ids):
-    from models import Document
+    from models.documents import Document
 
     return select(Document).where(Document.family_id.in_(family_ids))
 
@@ -127,7 +128,8 @@ def _purge_documents(query):
 
 
 def _purge_health(family_ids):
-    from models import Child, HealthRecord
+    from models.child_file import HealthRecord
+    from models.family import Child
 
     children = select(Child.id).where(Child.family_id.in_(family_ids))
     return db.session.execute(delete(HealthRecord).where(
@@ -147,7 +149,8 @@ def erase_family(family_id):
     """Erase what the portal holds about a family, on its request: every row but its
     billing, which is anonymised and kept for the legal accounting period. Returns
     {table: rows deleted or anonymised}."""
-    from models import Child, Family, Invoice, InvoiceLine
+    from models.billing import Invoice, InvoiceLine
+    from models.family import Child, Family
     from models.family_data import owned_ids
     from models.photos import photo_path
 
@@ -182,7 +185,8 @@ def erase_family(family_id):
 
 def purge_erased_billing(now):
     """Billing of erased families, once the legal accounting period is over."""
-    from models import Family, Invoice
+    from models.billing import Invoice
+    from models.family import Family
 
     cutoff = (now - period("billing_after_erasure")).date()
     erased = select(Family.id).where(Family.name.like(f"{ERASED} %"))

@@ -4,7 +4,7 @@ and whenever the ordinary error page cannot be rendered, so gunicorn's bare Engl
 page never shows."""
 import logging
 
-from flask import current_app, request
+from flask import current_app, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
@@ -64,13 +64,15 @@ STORAGE_FULL = _l("Le portail ne peut pas enregistrer votre fichier : espace de 
 def storage_full_or_500(error):
     """An OSError out of a view: a full disk is said as such (507), anything else is
     the ordinary 500."""
-    from blueprints import render_alert
-
     if not is_storage_full(error):
         raise error
     log.error("storage full: %s", error)
     _forget_the_broken_transaction()
-    return render_alert(STORAGE_FULL, status=507)
+    # As blueprints.render_alert answers (that module imports this one).
+    if request.headers.get("HX-Request") == "true":
+        return (render_template("_alert.html", message=STORAGE_FULL, level="error"), 507,
+                {"HX-Retarget": "#alerts", "HX-Reswap": "innerHTML"})
+    return render_template("errors/error.html", message=STORAGE_FULL, status=507), 507
 
 
 def init_app(app):
