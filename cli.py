@@ -12,6 +12,60 @@ def init_app(app):
     app.cli.add_command(mailsink)
     app.cli.add_command(clock)
     app.cli.add_command(create_staff)
+    app.cli.add_command(retention)
+    app.cli.add_command(erase_family)
+
+
+@click.group()
+def retention():
+    """Retention of data: show or set the periods, run the purge now."""
+
+
+@retention.command("show")
+def retention_show():
+    from models.retention import settings
+
+    for kind, label, value, unit in settings():
+        click.echo(f"{kind:24} {value:>4} {unit:7} {label}")
+
+
+@retention.command("set")
+@click.argument("kind")
+@click.argument("value", type=int)
+def retention_set(kind, value):
+    from models.retention import set_period
+
+    try:
+        set_period(kind, value)
+    except ValueError as error:
+        raise click.ClickException(f"unknown kind or negative value: {error}") from None
+    db.session.commit()
+
+
+@retention.command("run")
+def retention_run():
+    """Run the daily purge now and print what it purged."""
+    from jobs.retention import run_retention
+
+    for what, count in run_retention().items():
+        click.echo(f"{what:28} {count}")
+
+
+@click.command("erase-family")
+@click.argument("family_id", type=int)
+@click.confirmation_option(prompt="Effacer cette famille (sa facturation est anonymisée) ?")
+def erase_family(family_id):
+    """Erase a family on its request; its billing is kept, anonymised."""
+    from models import AuditEvent
+    from models.db_tools import begin_write
+    from models.retention import erase_family as erase
+
+    begin_write()
+    report = erase(family_id)
+    AuditEvent.record(None, "family.erased", family_id=family_id, **report)
+    db.session.commit()
+    for what, count in report.items():
+        click.echo(f"{what:28} {count}")
 
 
 @click.command()

@@ -74,6 +74,15 @@ def load(instance_path, environ=None):
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED", "1")),
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_KEY_PREFIX": "portail-limits",
+        # Redis down must not keep anyone from logging in or sending a form: the limits
+        # are then counted in this process's memory until Redis answers again, and an
+        # error while counting is logged, never shown.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 1},
+        # Without a clock process the web app enqueues the sweep when it is late (the
+        # tests enqueue what they mean to run, so not there).
+        "SWEEP_FROM_WEB": _flag(env.get("SWEEP_FROM_WEB", str(portail_env != "testing"))),
         # Mail: in development a local aiosmtpd sink (make run starts it) stores each message.
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(env.get("MAIL_PORT", "8025")),

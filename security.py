@@ -185,6 +185,8 @@ def set_security_headers(response):
     response.vary.add("HX-Request")
     user = g.get("_login_user")  # set only if this request loaded a user
     if user is not None and user.is_authenticated and "Cache-Control" not in headers:
-        # Pages of a logged-in person are personal: never stored by shared caches.
-        headers["Cache-Control"] = "private, no-cache"
+        # Pages of a logged-in person are personal, and most show health, bank or
+        # message content: no cache keeps a copy, not even the browser's (a shared
+        # canteen tablet must not show them with Back after logout).
+        headers["Cache-Control"] = "private, no-store"
     return response

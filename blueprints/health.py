@@ -1,4 +1,5 @@
-"""/healthz: the state of the database and Redis, as JSON, for monitors."""
+"""/healthz: the state of the database, Redis and the periodic sweep, as JSON, for
+monitors (the sweep is "late" when no clock process got it done lately)."""
 from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
 from sqlalchemy import text
@@ -6,14 +7,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db, limiter
 from jobs import redis_connection
+from jobs.clock import sweep_if_late, sweep_is_late
 
 bp = Blueprint("health", __name__)
+bp.before_app_request(sweep_if_late)
 
 
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
     checks = {"database": _check_database(), "redis": _check_redis()}
+    checks["sweep"] = _check_sweep() if checks["redis"] == "ok" else "unknown"
     healthy = all(state == "ok" for state in checks.values())
     body = {"status": "ok" if healthy else "error", **checks}
     return jsonify(body), 200 if healthy else 503, {"Cache-Control": "no-store"}
@@ -26,6 +30,13 @@ def _check_database():
     except SQLAlchemyError:
         db.session.rollback()
         return "error"
+
+
+def _check_sweep():
+    try:
+        return "late" if sweep_is_late(redis_connection()) else "ok"
+    except RedisError:
+        return "unknown"
 
 
 def _check_redis():

@@ -60,6 +60,9 @@ def _is_alive(existing):
     return True
 
 
+QUEUED, WAITING, DOWN = "queued", "waiting", "down"
+
+
 def enqueue(func, *args, job_id, **options):
     """Enqueue func(*args) as job_id unless that job is already waiting or running
     (a job left "started" by a killed worker is replaced).
@@ -67,6 +70,12 @@ def enqueue(func, *args, job_id, **options):
     Returns False (and logs) when Redis cannot be reached: the caller has already
     committed the work to the database, where the sweep will find it.
     """
+    return enqueue_status(func, *args, job_id=job_id, **options) != DOWN
+
+
+def enqueue_status(func, *args, job_id, **options):
+    """As enqueue(), saying what happened: QUEUED now, WAITING already (nothing done),
+    or DOWN (Redis unreachable)."""
     options.setdefault("failure_ttl", FAILED_JOBS_KEPT_SECONDS)
     options.setdefault("result_ttl", RESULTS_KEPT_SECONDS)
     try:
@@ -74,13 +83,23 @@ def enqueue(func, *args, job_id, **options):
         existing = jobs.fetch_job(job_id)
         if existing is not None:
             if _is_alive(existing):
-                return True
-            existing.delete()
+                return WAITING
+            _delete(existing)
         jobs.enqueue(func, *args, job_id=job_id, **options)
-        return True
+        return QUEUED
     except RedisError as error:
         log.warning("Redis unreachable, %s left for the sweep: %s", job_id, error)
-        return False
+        return DOWN
+
+
+def _delete(existing):
+    """Delete a dead job. RQ raises ValueError when one of its execution records has
+    already expired ("Execution … not found"): its keys are then dropped by hand."""
+    try:
+        existing.delete()
+    except ValueError as error:
+        log.warning("job %s half gone (%s): its keys are dropped", existing.id, error)
+        existing.connection.delete(existing.key, existing.execution_registry.key)
 
 
 def enqueue_after_commit(func, *args, job_id, **options):

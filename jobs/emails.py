@@ -1,5 +1,5 @@
 """Emails: composed from templates/emails/, stored in the outbox, sent by a job."""
-import smtplib
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -11,6 +11,7 @@ from extensions import db, mail
 from jobs import enqueue_after_commit, job
 from models import OutboundEmail, Town
 from models.db_tools import begin_write
+from models.outbox import seal
 
 # RQ retries a failed send after 30 s, 2 min, 10 min and 30 min; the sweep keeps
 # trying after that, so a message waits out a long SMTP outage instead of being lost.
@@ -39,14 +40,22 @@ def queue_email(to_address, template, subject, dedupe_key=None, locale=None, **c
             dedupe_key=dedupe_key,
             kind=template,
             to_address=to_address,
-            subject=str(subject),
-            body_text=render_template(f"emails/{template}.txt", **context),
-            body_html=render_template(f"emails/{template}.html", subject=subject, **context),
+            subject=one_line(subject),
+            body_text=seal(template, render_template(f"emails/{template}.txt", **context)),
+            body_html=seal(template, render_template(f"emails/{template}.html",
+                                                     subject=subject, **context)),
         )
     db.session.add(email)
     db.session.flush()
     enqueue_email(email.id)
     return email
+
+
+def one_line(text, limit=200):
+    """A header value on one line: CR, LF and other control characters (a subject typed
+    by a parent, sent with a forged form) become spaces, never a header break."""
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in str(text))
+    return " ".join(cleaned.split())[:limit]
 
 
 def enqueue_email(email_id):
@@ -59,12 +68,15 @@ def send_email(email_id):
     email = db.session.get(OutboundEmail, email_id)
     if email is None or email.sent_at is not None or not email.claim():
         return "skipped"
-    message = Message(subject=email.subject, recipients=[email.to_address],
-                      body=email.body_text, html=email.body_html or None)
     try:
+        message = Message(subject=one_line(email.subject), recipients=[email.to_address],
+                          body=email.text, html=email.html or None)
         mail.send(message)
-    except (OSError, smtplib.SMTPException) as error:
-        email.release(error)
+    except Exception as error:
+        # Whatever it is (SMTP down, a header Flask-Mail refuses), the row says why and
+        # is free for the next try, never left claimed and silent.
+        begin_write()
+        email.release(f"{type(error).__name__}: {error}")
         raise
     email.mark_sent()
     return "sent"

@@ -7,8 +7,9 @@ from flask_babel import lazy_gettext as _l
 from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
 from jobs.emails import external_url, queue_email
-from jobs.sweep import sweeper
+from jobs.sweep import enqueue_each, sweeper
 from models import Request, Town
+from models.db_tools import begin_write
 from models.requests import lock_request
 
 # A request still "received" this long after it was sent has lost its job (Redis was
@@ -36,6 +37,9 @@ def _queue_emails(request, kind, subject):
 def process_request(request_id):
     """Receipt, decision, decision email. Safe to run twice: each email is queued once
     (dedupe keys) and a processed request is not decided again."""
+    # The receipt is read then written: on SQLite the write lock must be held from the
+    # start, or another worker's commit in between fails this one at once.
+    begin_write()
     request = db.session.get(Request, request_id)
     if request is None:
         return "missing"
@@ -56,7 +60,6 @@ def process_request(request_id):
 
 @sweeper
 def requeue_lost_requests(now):
-    queued = 0
-    for request_id in Request.waiting_ids(submitted_before=now - LOST_AFTER):
-        queued += enqueue(process_request, request_id, job_id=job_id(request_id))
-    return queued
+    return enqueue_each(Request.waiting_ids(submitted_before=now - LOST_AFTER),
+                        lambda request_id: enqueue(process_request, request_id,
+                                                   job_id=job_id(request_id)))

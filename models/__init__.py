@@ -29,6 +29,7 @@ from models.planning import Activity, Booking, Closure, Enrollment
 from models.reenrollment import Campaign, ChildAnswer
 from models.reminders import InvoiceFollowUp
 from models.requests import Request, RequestLine
+from models.retention import RetentionSetting
 from models.statements import StatementBatch
 from models.town import Town
 from models.user import User, UserSession
@@ -42,6 +43,6 @@ __all__ = [
     "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine", "InvoicingRun", "News",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
     "PaymentAllocation", "PaymentSettings", "QfBracket", "Request", "RequestLine",
-    "RulesVersion", "StatementBatch", "StoredFile", "Tariff", "Town", "TownPage", "User",
-    "UserSession",
+    "RetentionSetting", "RulesVersion", "StatementBatch", "StoredFile", "Tariff", "Town",
+    "TownPage", "User", "UserSession",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from extensions import db
 from models.clock import utcnow
+from models.storage import write_whole
 
 MAX_BYTES = 10 * 1024 * 1024
 PDF = "application/pdf"
@@ -40,6 +41,12 @@ TOO_LARGE = "too_large"
 WRONG_TYPE = "wrong_type"
 DAMAGED = "damaged"
 PROTECTED = "protected"
+ACTIVE = "active"  # a PDF that runs something when opened (JavaScript, launch…)
+
+# What makes a PDF act on its own: refused, a document is read, not run.
+ACTIVE_PDF_KEYS = ("/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFile",
+                   "/RichMedia", "/SubmitForm", "/ImportData")
+GPS_IFD = 0x8825
 
 
 class FileRefused(ValueError):
@@ -78,6 +85,8 @@ def _check_pdf(data):
                 raise FileRefused(PROTECTED)
             if len(reader.pages) < 1:
                 raise FileRefused(DAMAGED)
+            if _is_active(reader):
+                raise FileRefused(ACTIVE)
     except FileRefused:
         raise
     # A broken or hostile PDF makes pypdf raise almost anything, including the error it
@@ -85,6 +94,49 @@ def _check_pdf(data):
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError, AttributeError,
             RecursionError, NotImplementedError, OSError) as error:
         raise FileRefused(DAMAGED) from error
+
+
+def _is_active(reader):
+    """Any object of the PDF (the catalogue, pages, annotations, name trees…, read
+    through pypdf so compressed object streams count too) holds an action key."""
+    seen = set()
+    stack = [reader.trailer]
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "get_object"):
+            reference = getattr(item, "idnum", None)
+            if reference is not None:
+                if reference in seen:
+                    continue
+                seen.add(reference)
+            item = item.get_object()
+        if isinstance(item, dict):
+            if any(key in item for key in ACTIVE_PDF_KEYS):
+                return True
+            if item.get("/S") in ("/JavaScript", "/Launch", "/SubmitForm", "/ImportData"):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        if len(seen) > 100_000:  # a hostile file: no walk forever
+            raise FileRefused(DAMAGED)
+    return False
+
+
+def without_gps(data, content_type):
+    """A JPEG's EXIF GPS position (where a phone took the picture) is removed, the rest
+    kept (orientation, the image itself with its own quantisation: quality "keep")."""
+    if content_type != JPEG:
+        return data
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+        if GPS_IFD not in exif:
+            return data
+        del exif[GPS_IFD]
+        cleaned = io.BytesIO()
+        options = {"icc_profile": image.info["icc_profile"]} if "icc_profile" in image.info else {}
+        image.save(cleaned, format="JPEG", quality="keep", exif=exif.tobytes(), **options)
+    return cleaned.getvalue()
 
 
 def _check_image(data, expected_format):
@@ -141,13 +193,12 @@ class StoredFile(db.Model):
     @classmethod
     def save(cls, data, content_type, file_name):
         """Write data to the storage and add its row; the file goes if the row is rolled back."""
+        data = without_gps(data, content_type)
         key = secrets.token_hex(20)
         folder = storage_dir()
         os.makedirs(folder, mode=0o700, exist_ok=True)
         path = os.path.join(folder, key)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        write_whole(path, data)  # whole or not at all (a full disk leaves nothing)
         db.session.info.setdefault("files_written", []).append(path)
         stored = cls(storage_key=key, content_type=content_type, size=len(data),
                      file_name=clean_file_name(file_name, content_type))

@@ -12,6 +12,8 @@ from io import BytesIO
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from models.storage import write_whole
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
 SIZE = (600, 600)
@@ -66,7 +68,9 @@ def store_photo(stream):
     rgba = image.convert("RGBA")
     clean.paste(rgba, mask=rgba.getchannel("A"))
     name = secrets.token_urlsafe(24) + ".jpg"
-    clean.save(os.path.join(_folder(), name), format="JPEG", quality=85, optimize=True)
+    encoded = BytesIO()
+    clean.save(encoded, format="JPEG", quality=85, optimize=True)
+    write_whole(os.path.join(_folder(), name), encoded.getvalue())
     return name
 
 

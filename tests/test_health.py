@@ -2,9 +2,13 @@
 
 
 def test_healthz_reports_database_and_redis(client):
+    from jobs.sweep import sweep
+
+    sweep()  # as the clock does every minute
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok",
+                                   "sweep": "ok"}
 
 
 def test_healthz_reports_redis_down(app, client):

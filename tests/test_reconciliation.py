@@ -151,7 +151,8 @@ def test_the_billing_page_says_how_it_is_priced(client, demo):
     submit(client, "/admin/facturation/regles", {
         "bill_unreserved": "y", "unreserved_pricing": "full", "unreserved_surcharge_percent": "20",
         "default_bracket_id": "0", "due_days": "30", "first_reminder_days": "10",
-        "second_reminder_days": "30", "payment_instructions": "", "creditor_name": "", "creditor_iban": "", "creditor_bic": "", "creditor_identifier": ""})
+        "second_reminder_days": "30", "payment_instructions": "", "creditor_name": "",
+        "creditor_iban": "", "creditor_bic": "", "creditor_identifier": ""})
     assert "Présence sans réservation : facturée au tarif habituel" in page(
         client, "/admin/facturation")
 

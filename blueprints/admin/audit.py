@@ -33,6 +33,8 @@ PAGE_SIZE = 100
 # Every action the portal logs, in words: the one place that names them (a test checks
 # that each action recorded in the code has its label here).
 ACTIONS = {
+    "family.erased": _l("Famille effacée à sa demande"),
+    "retention.purged": _l("Purge des données arrivées au terme de leur conservation"),
     "attendance.reconciled": _l("Pointage rapproché des réservations"),
     "reenrollment.opened": _l("Campagne de réinscription ouverte"),
     "reenrollment.answered": _l("Réponse de la famille à la réinscription"),

@@ -11,6 +11,7 @@ from blueprints.admin.forms import ChildForm, FamilyForm, GuardianForm
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import form_status, render_page
 from extensions import db
+from jobs.emails import external_url
 from models import AuditEvent, ChangeRequest, Child, Family, Guardian
 from security import is_htmx, no_store
 
@@ -145,5 +146,5 @@ def code_letter(family_id):
         return redirect(url_for("admin.family", family_id=family.id))
     session.pop(LETTER_KEY)
     body = render_page("admin/families/letter.html", family=family, code=letter["code"],
-                       portal_url=url_for("auth.register", _external=True))
+                       portal_url=external_url("auth.register"))  # PUBLIC_URL, not Host
     return body, 200, {"Cache-Control": "no-store"}

@@ -13,7 +13,7 @@ from blueprints.admin.blueprint import bp
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import render_alert, render_page
 from extensions import db
-from jobs import enqueue, queue
+from jobs import QUEUED, WAITING, enqueue, enqueue_status, queue
 from jobs.emails import SEND_RETRY, send_email
 from jobs.requests import job_id, process_request
 from models import OutboundEmail, Request
@@ -93,8 +93,13 @@ def retry_request(request_id):
 def retry_email(email_id):
     _confirmed()
     db.session.get(OutboundEmail, email_id) or abort(404)
-    if enqueue(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY):
+    status = enqueue_status(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY)
+    if status == QUEUED:
         flash(_("L'email va être renvoyé."), "success")
+    elif status == WAITING:
+        # Its job already waits (a retry after a failed send): nothing new was queued.
+        flash(_("Cet email attend déjà son envoi : il partira à la prochaine tentative, "
+                "sans rien faire de plus."), "info")
     else:
         flash(_("La file des tâches (Redis) ne répond pas : réessayez dans un instant."),
               "error")

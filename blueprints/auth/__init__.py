@@ -14,6 +14,7 @@ from blueprints.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from blueprints.auth.throttle import login_limits, remember_device
 from blueprints.common.pages import form_status, render_page
 from extensions import db, limiter
 from jobs.emails import external_url, queue_email
@@ -46,12 +47,8 @@ def _email_key():
     return "account:" + normalize_email(request.form.get("email") or request.form.get("new_email"))
 
 
-# Failed attempts only are counted; windows slide, so nobody is locked out for good.
-login_limits = [
-    limiter.limit("30 per 15 minutes", methods=["POST"], deduct_when=_failed),
-    limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_email_key,
-                  deduct_when=_failed),
-]
+# Failed logins: see throttle.py (per account and address, growing delays; known
+# devices get through).
 mail_limits = [
     limiter.limit("10 per hour", methods=["POST"]),
     limiter.limit("3 per hour", methods=["POST"], key_func=_email_key),
@@ -85,7 +82,9 @@ def login():
         elif user.check_password(form.password.data) and user.is_active:
             if user.is_confirmed:
                 start_session(user, remember=form.remember.data)
-                return redirect(safe_next(request.args.get("next")) or landing_url(user))
+                return remember_device(
+                    redirect(safe_next(request.args.get("next")) or landing_url(user)),
+                    user.email)
             unconfirmed = True
         db.session.commit()  # a rehashed password is kept
         if not unconfirmed:

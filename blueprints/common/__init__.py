@@ -5,7 +5,7 @@ from the app factory: an email rendered by a job needs no area registered."""
 from flask import current_app
 from flask_babel import get_locale
 
-from blueprints.common import dates, family_display, invoices
+from blueprints.common import dates, family_display, invoices, outages
 from blueprints.common.documents import document_kind
 from blueprints.common.files import file_size
 from blueprints.common.pages import (
@@ -22,7 +22,10 @@ from blueprints.common.words import planning_words, reasons, states
 
 def init_app(app):
     for status in ERRORS:
-        app.register_error_handler(status, error_handler(status))
+        # If the page itself cannot be rendered (the database is down), a static one.
+        app.register_error_handler(status, outages.safely(error_handler(status),
+                                                          ERRORS[status], status))
+    outages.init_app(app)
     app.jinja_env.filters.update(
         day_in_words=dates.day_in_words, moment_in_words=dates.moment_in_words,
         short_day=dates.short_day, upper_first=dates.upper_first,

@@ -16,8 +16,9 @@ from sqlalchemy.orm import selectinload
 from blueprints.common.family_display import SECTION_TITLES, pending_index, section_fields
 from blueprints.common.family_forms import PHOTO_ERRORS, ContactForm, PhotoForm, form_class
 from blueprints.common.forms import ConfirmForm
+from blueprints.common.limits import per_account
 from blueprints.common.pages import form_status, render_page
-from extensions import db
+from extensions import db, limiter
 from models import AuditEvent, ChangeRequest, Child, Family, Guardian
 from models.changes import SECTIONS, add_contact, delete_contact, read_value, save_edit
 from models.photos import PhotoError, photo_path, store_photo
@@ -292,10 +293,16 @@ class FileArea:
         add("/modifications/<int:change_id>/photo.jpg", "pending_photo", self.pending_photo)
 
 
+# Each photo is decoded and re-encoded: a sender is held to a human pace.
+photo_limit = limiter.limit("20 per hour", key_func=per_account("photos"), methods=["POST"])
+
+
 def _add_route(bp, wrapped, rule, endpoint, view, methods=("GET",), defaults=None):
     """Every page of a family file is sent with Cache-Control: no-store."""
     if endpoint not in wrapped:
         wrapped[endpoint] = no_store(view)
+        if endpoint == "upload_photo":
+            wrapped[endpoint] = photo_limit(wrapped[endpoint])
     options = {"defaults": defaults} if defaults else {}
     bp.add_url_rule(rule, endpoint, wrapped[endpoint], methods=list(methods), **options)
 

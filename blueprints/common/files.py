@@ -10,6 +10,7 @@ from flask_wtf.file import FileField
 from wtforms.validators import ValidationError
 
 from models.files import (
+    ACTIVE,
     DAMAGED,
     EMPTY,
     EXTENSIONS,
@@ -33,6 +34,9 @@ REFUSALS = {
                 "réessayez."),
     PROTECTED: _l("Ce PDF est protégé par un mot de passe : envoyez une version sans mot de "
                   "passe."),
+    ACTIVE: _l("Ce PDF contient du code ou une action automatique (JavaScript…), refusés "
+               "par sécurité. Imprimez-le en PDF (« Enregistrer au format PDF ») puis "
+               "envoyez cette copie."),
 }
 WRONG_TYPES = {
     (PDF,): _l("Seuls les fichiers PDF sont acceptés. Ce fichier n'est pas un PDF, quel que "

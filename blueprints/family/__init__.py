@@ -17,7 +17,7 @@ from blueprints.common.family_file import FileArea, back_url
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import own_or_404, render_page
 from blueprints.family.blueprint import bp
-from blueprints.family.export import export_family, export_filename
+from blueprints.family.export import export_family, export_filename, export_zip
 from extensions import db
 from models import AuditEvent, ChangeRequest
 from models.changes import PENDING
@@ -71,6 +71,17 @@ def export_json():
     return body, 200, {
         "Content-Type": "application/json; charset=utf-8",
         "Content-Disposition": f'attachment; filename="{export_filename(family, "json")}"',
+    }
+
+
+@bp.get("/mes-donnees.zip")
+def export_archive():
+    family = AREA.family_or_404()
+    data = export_zip(family)
+    AuditEvent.record_shown(current_user, "file.exported", [(family, family.id)], format="zip")
+    return data, 200, {
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{export_filename(family, "zip")}"',
     }
 
 

@@ -1,10 +1,16 @@
 """Right of access: the whole family file as data a guardian can download and read.
 
 Everything the file holds about the family, its guardians' accounts and its children,
-plus the changes still waiting for staff. The IBAN stays masked, as everywhere.
+plus the changes still waiting for staff, then every row of every table that belongs
+to the family (documents, messages, requests and their lines, bookings, invoices,
+payments, attendances, login sessions…: models/family_data.py) and the emails sent to
+it. The IBAN stays masked, as everywhere; the zip adds the files themselves.
 """
 import base64
+import io
+import json
 import unicodedata
+import zipfile
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -17,10 +23,11 @@ from blueprints.common.family_display import (
     field_label,
 )
 from extensions import db
-from models import ChangeRequest, Child, Family, Guardian, Town
+from models import ChangeRequest, Child, Family, Guardian, OutboundEmail, StoredFile, Town
 from models.changes import FIELD_KINDS, read_value
 from models.clock import to_paris, utcnow
 from models.family import mask_iban
+from models.family_data import records, stored_file_ids
 from models.photos import photo_path
 
 
@@ -89,7 +96,55 @@ def export_family(family, with_photos=True):
             "new_value": change_new_value(c),
             "requested_at": _moment(c.requested_at),
         } for c in pending],
+        "emails_sent": _emails(family),
+        "files": [{"id": f.id, "file_name": f.file_name, "content_type": f.content_type,
+                   "size": f.size, "created_at": _moment(f.created_at)}
+                  for f in _stored_files(family)],
+        "records": records(family.id),
     }
+
+
+def _emails(family):
+    """What was emailed to the family's addresses: which email and when (the bodies
+    are purged after sending, and may have held one-time links)."""
+    addresses = {a.lower() for g in family.guardians
+                 for a in (g.email, g.user.email if g.user else None) if a}
+    if not addresses:
+        return []
+    rows = db.session.scalars(select(OutboundEmail).where(
+        db.func.lower(OutboundEmail.to_address).in_(addresses)).order_by(OutboundEmail.id))
+    return [{"to": e.to_address, "subject": e.subject, "kind": e.kind,
+             "created_at": _moment(e.created_at), "sent_at": _moment(e.sent_at)}
+            for e in rows]
+
+
+def _stored_files(family):
+    return db.session.scalars(select(StoredFile).where(
+        StoredFile.id.in_(stored_file_ids(family.id))).order_by(StoredFile.id)).all()
+
+
+def export_zip(family):
+    """mes-donnees.json, the family's documents as sent and the children's photos."""
+    data = export_family(family, with_photos=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mes-donnees.json", json.dumps(data, ensure_ascii=False, indent=2))
+        used = set()
+        for stored in _stored_files(family):
+            _add_file(archive, stored.path, f"documents/{stored.id}-{stored.file_name}", used)
+        for child in family.children:
+            path = photo_path(child.photo_name)
+            if path:
+                _add_file(archive, path, f"photos/{child.id}-{child.first_name}.jpg", used)
+    return buffer.getvalue()
+
+
+def _add_file(archive, path, name, used):
+    try:
+        archive.write(path, name if name not in used else f"{len(used)}-{name}")
+    except FileNotFoundError:  # gone from the storage: the data says it existed
+        return
+    used.add(name)
 
 
 def export_filename(family, extension):
