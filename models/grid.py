@@ -11,11 +11,15 @@ from extensions import db
 from models.calendar import days_between, public_holiday_name, school_holiday_name, school_year_of
 from models.clock import to_paris, utcnow
 from models.planning import (
+    ABSENCE,
     ACTION_FOR_STATE,
     CLOSED,
     NONE,
     PENDING,
+    PENDING_ABSENCE,
     PUBLIC_HOLIDAY,
+    RESERVE,
+    RESERVED,
     SCHOOL_HOLIDAY,
     Activity,
     Booking,
@@ -38,15 +42,27 @@ class Cell:
     deadline: datetime
     now: datetime
     last_line: object = None
+    # When the day opens for reservations (the activity's booking horizon), or None.
+    opens_at: datetime | None = None
 
     @property
     def dom_id(self):
         return f"cell-{self.child.id}-{self.activity.id}-{self.day:%Y%m%d}"
 
     @property
-    def locked(self):
-        """Past its deadline: the cell can no longer be changed from the portal."""
+    def past_deadline(self):
         return self.now > self.deadline
+
+    @property
+    def not_open_yet(self):
+        """A reservation beyond the booking horizon: the cell says from when it opens."""
+        return (self.opens_at is not None and self.now < self.opens_at
+                and self.action == RESERVE)
+
+    @property
+    def locked(self):
+        """Past its deadline, or not open yet: the cell cannot be changed from the portal."""
+        return self.past_deadline or self.not_open_yet
 
     @property
     def upcoming(self):
@@ -126,11 +142,7 @@ def family_planning(children, first_day, last_day, zone, now=None):
                 continue
             for child in takers:
                 booking = bookings.get((child.id, activity.id, day))
-                day_plan.cells.append(Cell(
-                    child=child, activity=activity, day=day,
-                    state=booking.state if booking else NONE,
-                    deadline=activity.deadline_for(day), now=now,
-                    last_line=booking.last_line if booking else None))
+                day_plan.cells.append(_cell(child, activity, day, booking, now, zone))
         if not day_plan.cells:
             for why in (PUBLIC_HOLIDAY, SCHOOL_HOLIDAY):
                 if why in reasons:
@@ -140,12 +152,20 @@ def family_planning(children, first_day, last_day, zone, now=None):
     return plan
 
 
-def single_cell(child, activity, day, now=None):
+def _cell(child, activity, day, booking, now, zone):
+    """A cell with the deadline of what a tap on it asks (or asked, while pending)."""
+    state = booking.state if booking else NONE
+    action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
+    return Cell(child=child, activity=activity, day=day, state=state,
+                deadline=activity.deadline_for(day, action, zone), now=now,
+                last_line=booking.last_line if booking else None,
+                opens_at=activity.opens_at(day))
+
+
+def single_cell(child, activity, day, now=None, zone=None):
     """One cell, as it is now (after a tap, or when a pending cell asks again)."""
     booking = db.session.scalars(
         select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
                               Booking.day == day).options(joinedload(Booking.last_line))
     ).one_or_none()
-    return Cell(child=child, activity=activity, day=day,
-                state=booking.state if booking else NONE, deadline=activity.deadline_for(day),
-                now=now or utcnow(), last_line=booking.last_line if booking else None)
+    return _cell(child, activity, day, booking, now or utcnow(), zone)

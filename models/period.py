@@ -1,10 +1,10 @@
 """Long-period requests ("Faire une demande sur une longue période"): many days at once.
 
 `plan_period` expands what the parent asks into the days that will be asked, the days
-skipped and why, and the days that will be refused as late; the preview shows it and
-`save_period_request` saves it as ONE request whose lines the usual job decides. The
-preview carries the plan's fingerprint: a submission whose plan changed since (another
-guardian, the form changed before the preview followed) saves nothing.
+skipped and why, and the days that will be refused as late (or not open yet); the
+preview shows it and `save_period_request` saves it as ONE request whose lines the usual
+job decides. The preview carries the plan's fingerprint: a submission whose plan changed
+since (another guardian, the form changed before the preview followed) saves nothing.
 """
 import hashlib
 from collections import defaultdict
@@ -57,6 +57,7 @@ class GroupPlan:
     activity: object
     asked: list = field(default_factory=list)       # [(day, from_state)]
     late: list = field(default_factory=list)        # days asked that will be refused
+    too_early: list = field(default_factory=list)   # refused too: not open yet (horizon)
     skipped: dict = field(default_factory=lambda: defaultdict(list))  # reason -> days
 
     @property
@@ -108,8 +109,10 @@ def plan_period(ask, zone, now=None):
                     group.skipped[reason].append(day)
                     continue
                 group.asked.append((day, state))
-                if not activity.is_in_time(day, now):
+                if not activity.is_in_time(day, now, ask.action, zone):
                     group.late.append(day)
+                elif ask.action == RESERVE and not activity.is_open(day, now):
+                    group.too_early.append(day)
             groups.append(group)
     return groups
 
@@ -122,6 +125,7 @@ def plan_fingerprint(ask, groups):
         key = f"{group.child.id}-{group.activity.id}"
         parts += [f"{key}-{day.isoformat()}-{state}" for day, state in group.asked]
         parts += [f"{key}-{day.isoformat()}-late" for day in group.late]
+        parts += [f"{key}-{day.isoformat()}-early" for day in group.too_early]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 

@@ -26,9 +26,9 @@ from models.calendar import (
     is_school_holiday,
     school_year_bounds,
     school_year_of,
-    working_days_before,
 )
-from models.clock import paris_to_utc, utcnow
+from models.clock import utcnow
+from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, DeadlineRule, deadline, is_open, opens_at
 from models.family import Child
 
 # Booking states (DESIGN.md, "The planning cell").
@@ -71,6 +71,18 @@ class Activity(db.Model):
     deadline_days: Mapped[int] = mapped_column(Integer, default=2)
     deadline_time: Mapped[time] = mapped_column(Time, default=time(10, 0))
     deadline_working_days: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The kind of that deadline (models/deadlines.py KINDS); `deadline_days` is its N
+    # (days, hours, weekday or day of the month, per kind).
+    deadline_kind: Mapped[str] = mapped_column(String(20), default=DAYS_BEFORE)
+    # Cancelling (declaring an absence) has its own rule when `cancel_deadline_kind` is
+    # set; empty, it follows the reservation rule.
+    cancel_deadline_kind: Mapped[str | None] = mapped_column(String(20))
+    cancel_deadline_days: Mapped[int] = mapped_column(Integer, default=2)
+    cancel_deadline_time: Mapped[time] = mapped_column(Time, default=time(10, 0))
+    cancel_deadline_working_days: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Booking horizon: nothing can be reserved more than this many days ahead (empty:
+    # no horizon).
+    booking_horizon_days: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -89,17 +101,44 @@ class Activity(db.Model):
     def hours(self):
         return f"{self.start_time:%H:%M} - {self.end_time:%H:%M}"
 
-    def deadline_for(self, day):
-        """Until when `day` can be reserved or cancelled, as naive UTC."""
-        if self.deadline_working_days:
-            limit_day = working_days_before(day, self.deadline_days)
-        else:
-            limit_day = day - timedelta(days=self.deadline_days)
-        return paris_to_utc(datetime.combine(limit_day, self.deadline_time))
+    @property
+    def reserve_rule(self):
+        return DeadlineRule(self.deadline_kind or DAYS_BEFORE, self.deadline_days,
+                            self.deadline_time, bool(self.deadline_working_days))
 
-    def is_in_time(self, day, submitted_at):
+    @property
+    def cancel_rule(self):
+        if not self.cancel_deadline_kind:
+            return self.reserve_rule
+        return DeadlineRule(self.cancel_deadline_kind, self.cancel_deadline_days,
+                            self.cancel_deadline_time, bool(self.cancel_deadline_working_days))
+
+    @property
+    def cancels_like_reserves(self):
+        return self.cancel_rule == self.reserve_rule
+
+    def deadline_rule(self, action=RESERVE):
+        return self.cancel_rule if action == ABSENCE else self.reserve_rule
+
+    def deadline_for(self, day, action=RESERVE, zone=None):
+        """Until when `day` can be reserved (or cancelled, action=ABSENCE), as naive UTC.
+        `zone` is the town's school-holiday zone (the jours-francs kind needs it)."""
+        rule = self.deadline_rule(action)
+        if rule.kind == CLEAR_DAYS and zone is None:
+            zone = _town_zone()
+        return deadline(rule, day, self.start_time, zone)
+
+    def is_in_time(self, day, submitted_at, action=RESERVE, zone=None):
         """A request is in time if it was submitted at or before the deadline."""
-        return submitted_at <= self.deadline_for(day)
+        return submitted_at <= self.deadline_for(day, action, zone)
+
+    def opens_at(self, day):
+        """When `day` opens for reservations (the booking horizon), or None."""
+        return opens_at(day, self.booking_horizon_days)
+
+    def is_open(self, day, at):
+        """Whether `day` can be reserved at `at` (naive UTC) under the horizon."""
+        return is_open(day, self.booking_horizon_days, at)
 
 
 class Closure(db.Model):
@@ -228,6 +267,20 @@ class PlanningCalendar:
 
     def runs(self, activity, day):
         return self.why_not_running(activity, day) is None
+
+
+def _town_zone():
+    from models.town import Town  # the town row, only for a rule that needs its zone
+
+    town = Town.current()
+    return town.holiday_zone if town else None
+
+
+def town_zone_for(activities):
+    """The town's holiday zone when one of these activities' rules needs it (one query
+    for a whole batch, instead of one per deadline), else None."""
+    kinds = {kind for a in activities for kind in (a.deadline_kind, a.cancel_deadline_kind)}
+    return _town_zone() if CLEAR_DAYS in kinds else None
 
 
 def release_bookings(query):

@@ -42,6 +42,7 @@ REFUSED = "refused"
 LATE = "late"
 NOT_ENROLLED = "not_enrolled"
 FULL = "full"
+TOO_EARLY = "too_early"  # beyond the booking horizon: the day is not open yet
 
 CELL = "cell"      # a tap on one planning cell
 PERIOD = "period"  # the long-period form
@@ -181,7 +182,8 @@ class RequestLine(db.Model):
     from_state: Mapped[str] = mapped_column(String(24), default=NONE)
     outcome: Mapped[str | None] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(20))
-    # For a late line: the deadline that was missed, to say it in the refusal.
+    # For a late line: the deadline that was missed, to say it in the refusal; for a line
+    # asked before its day opened (booking horizon): when it opens.
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -337,8 +339,7 @@ def _decide_lines(request, lines, zone):
             taken[(activity.id, line.day)] += 1
         line_updates.append({
             "id": line.id, "outcome": REFUSED if reason else ACCEPTED, "reason": reason,
-            "deadline_at": activity.deadline_for(line.day) if reason == LATE else None,
-            "decided_at": now})
+            "deadline_at": _moment_missed(activity, line, reason, zone), "decided_at": now})
         booking = bookings.get((line.child_id, line.activity_id, line.day))
         # A cell changed since (a closure released it) is left as it now is.
         if booking is not None and booking.last_line_id == line.id and booking.is_pending:
@@ -357,11 +358,25 @@ def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_a
         return not_running
     if not is_enrolled(enrolled, line.child_id, activity.id, line.day):
         return NOT_ENROLLED
-    if deadline_applies and not activity.is_in_time(line.day, submitted_at):
+    if deadline_applies and not activity.is_in_time(line.day, submitted_at, line.action,
+                                                    calendar.zone):
         return LATE
+    if (deadline_applies and line.action == RESERVE
+            and not activity.is_open(line.day, submitted_at)):
+        return TOO_EARLY
     if (line.action == RESERVE and activity.capacity is not None
             and taken[(activity.id, line.day)] >= activity.capacity):
         return FULL
+    return None
+
+
+def _moment_missed(activity, line, reason, zone):
+    """What a refusal says: the deadline a late line missed, or when a day asked too
+    early opens."""
+    if reason == LATE:
+        return activity.deadline_for(line.day, line.action, zone)
+    if reason == TOO_EARLY:
+        return activity.opens_at(line.day)
     return None
 
 

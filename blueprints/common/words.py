@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
 from models.period import IN_PROGRESS, NOT_RESERVED
 from models.planning import (
     ABSENCE,
@@ -21,7 +22,7 @@ from models.planning import (
     RESERVED,
     SCHOOL_HOLIDAY,
 )
-from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED
+from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED, TOO_EARLY
 
 STATES = {
     NONE: _l("Non réservé"), RESERVED: _l("Réservé"), ABSENT: _l("Absent"),
@@ -44,9 +45,10 @@ REQUEST_PHRASES = {
 
 
 # Why a line was refused, by the reason the job stored (models/requests.py); "late" says
-# its deadline (%(deadline)s).
+# its deadline (%(deadline)s), "too early" when the day opens.
 REFUSALS = {
     LATE: _l("hors délai : la date limite était le %(deadline)s"),
+    TOO_EARLY: _l("trop tôt : les réservations de ce jour ouvrent le %(deadline)s"),
     NOT_ENROLLED: _l("votre enfant n'est pas inscrit à cette activité pour cette année "
                      "scolaire"),
     FULL: _l("complet : il n'y a plus de place ce jour-là"),
@@ -74,7 +76,8 @@ OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en att
 states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
                          PENDING_RESERVATION=PENDING_RESERVATION,
                          PENDING_ABSENCE=PENDING_ABSENCE)
-reasons = SimpleNamespace(LATE=LATE, NOT_ENROLLED=NOT_ENROLLED, FULL=FULL,
+reasons = SimpleNamespace(LATE=LATE, TOO_EARLY=TOO_EARLY, NOT_ENROLLED=NOT_ENROLLED,
+                          FULL=FULL,
                           PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
                           CLOSED=CLOSED, NOT_ON_THAT_WEEKDAY=NOT_ON_THAT_WEEKDAY)
 
@@ -97,3 +100,9 @@ def planning_words():
                               for kind, phrases in REQUEST_PHRASES.items()}}
         setattr(g, key, words)
     return words
+
+
+# The deadline kinds (models/deadlines.py), by name, for the rules in words.
+deadline_kinds = SimpleNamespace(DAYS_BEFORE=DAYS_BEFORE, HOURS_BEFORE=HOURS_BEFORE,
+                                 WEEK_BEFORE=WEEK_BEFORE, MONTH_BEFORE=MONTH_BEFORE,
+                                 CLEAR_DAYS=CLEAR_DAYS)
