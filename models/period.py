@@ -24,6 +24,7 @@ from models.planning import (
     PENDING_STATE_FOR,
     RESERVE,
     RESERVED,
+    WAITING,
     Booking,
     Enrollment,
     PlanningCalendar,
@@ -35,6 +36,7 @@ from models.requests import NOT_ENROLLED, PERIOD, Request, RequestLine
 ALREADY = "already"          # already in the state asked
 IN_PROGRESS = "in_progress"  # another request on that day is not decided yet
 NOT_RESERVED = "not_reserved"  # an absence on a day that was not reserved
+ON_WAITING_LIST = "on_waiting_list"  # a reservation already on the day's waiting list
 
 FIRST_DATES_SHOWN = 3
 MAX_DAYS = 366  # a school year at most
@@ -72,6 +74,8 @@ def _skip_reason(action, state):
     """Why a day in this state is not asked again, or None to ask it."""
     if state in PENDING:
         return IN_PROGRESS
+    if state == WAITING:
+        return ON_WAITING_LIST if action == RESERVE else NOT_RESERVED
     if action == RESERVE:
         return ALREADY if state == RESERVED else None
     if state == ABSENT:

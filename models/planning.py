@@ -37,15 +37,20 @@ RESERVED = "reserved"
 ABSENT = "absent"
 PENDING_RESERVATION = "pending_reservation"
 PENDING_ABSENCE = "pending_absence"
-PENDING = (PENDING_RESERVATION, PENDING_ABSENCE)
-STATES = (NONE, RESERVED, ABSENT, PENDING_RESERVATION, PENDING_ABSENCE)
+# On the waiting list of a full day (models/waiting.py), and leaving it.
+WAITING = "waiting"
+PENDING_LEAVE = "pending_leave"
+PENDING = (PENDING_RESERVATION, PENDING_ABSENCE, PENDING_LEAVE)
+STATES = (NONE, RESERVED, ABSENT, PENDING_RESERVATION, PENDING_ABSENCE, WAITING, PENDING_LEAVE)
 
 # Request actions, and what a tap on a cell in a given state asks.
 RESERVE = "reserve"
 ABSENCE = "absence"
-ACTION_FOR_STATE = {NONE: RESERVE, ABSENT: RESERVE, RESERVED: ABSENCE}
-PENDING_STATE_FOR = {RESERVE: PENDING_RESERVATION, ABSENCE: PENDING_ABSENCE}
-FINAL_STATE_FOR = {RESERVE: RESERVED, ABSENCE: ABSENT}
+LEAVE = "leave"  # leave the waiting list
+ACTION_FOR_STATE = {NONE: RESERVE, ABSENT: RESERVE, RESERVED: ABSENCE, WAITING: LEAVE}
+PENDING_STATE_FOR = {RESERVE: PENDING_RESERVATION, ABSENCE: PENDING_ABSENCE,
+                     LEAVE: PENDING_LEAVE}
+FINAL_STATE_FOR = {RESERVE: RESERVED, ABSENCE: ABSENT, LEAVE: NONE}
 
 # Why an activity does not run on a day.
 NOT_ON_THAT_WEEKDAY = "weekday"
@@ -83,6 +88,10 @@ class Activity(db.Model):
     # Booking horizon: nothing can be reserved more than this many days ahead (empty:
     # no horizon).
     booking_horizon_days: Mapped[int | None] = mapped_column(Integer)
+    # A full day offers its waiting list; a freed place goes to the first in line, by
+    # itself, or by the staff's hand when `promote_by_hand`.
+    waiting_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    promote_by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -235,6 +244,8 @@ class Booking(db.Model):
     # The latest request line about this cell: the pending one, or the last decided.
     last_line_id: Mapped[int | None] = mapped_column(
         ForeignKey("request_lines.id", ondelete="SET NULL"))
+    # Order in the waiting list of its activity and day (lower first; staff reorder it).
+    waiting_position: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     child = relationship("Child")
@@ -284,10 +295,10 @@ def town_zone_for(activities):
 
 
 def release_bookings(query):
-    """Free the cells `query` (a select of Booking) finds reserved or waiting for a
-    decision, and return them with their child, family and activity loaded (to tell the
-    families). Closures and withdrawn enrollments release cells this one way."""
-    released = db.session.scalars(query.where(Booking.state.in_((RESERVED, *PENDING)))
+    """Free the cells `query` (a select of Booking) finds reserved, waiting for a
+    decision or on a waiting list, and return them with their child, family and activity
+    loaded (to tell the families). Closures and withdrawn enrollments release cells this one way."""
+    released = db.session.scalars(query.where(Booking.state.in_((RESERVED, WAITING, *PENDING)))
                                   .options(selectinload(Booking.child).selectinload(Child.family),
                                            selectinload(Booking.activity))
                                   .order_by(Booking.day, Booking.activity_id)).all()

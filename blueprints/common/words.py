@@ -8,39 +8,49 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
-from models.period import IN_PROGRESS, NOT_RESERVED
+from models.period import IN_PROGRESS, NOT_RESERVED, ON_WAITING_LIST
 from models.planning import (
     ABSENCE,
     ABSENT,
     CLOSED,
+    LEAVE,
     NONE,
     NOT_ON_THAT_WEEKDAY,
     PENDING_ABSENCE,
+    PENDING_LEAVE,
     PENDING_RESERVATION,
     PUBLIC_HOLIDAY,
     RESERVE,
     RESERVED,
     SCHOOL_HOLIDAY,
+    WAITING,
 )
-from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED, TOO_EARLY
+from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED, TOO_EARLY, WAITLISTED
 
 STATES = {
     NONE: _l("Non réservé"), RESERVED: _l("Réservé"), ABSENT: _l("Absent"),
     PENDING_RESERVATION: _l("Réservation en attente"), PENDING_ABSENCE: _l("Absence en attente"),
+    WAITING: _l("En liste d'attente"), PENDING_LEAVE: _l("Sortie de la liste d'attente en cours"),
 }
-VERBS = {RESERVE: _l("Réserver"), ABSENCE: _l("Signaler une absence")}
-NOUNS = {RESERVE: _l("réservation"), ABSENCE: _l("absence")}
+VERBS = {RESERVE: _l("Réserver"), ABSENCE: _l("Signaler une absence"),
+         LEAVE: _l("Quitter la liste d'attente")}
+NOUNS = {RESERVE: _l("réservation"), ABSENCE: _l("absence"), LEAVE: _l("sortie de liste d'attente")}
 # Whole phrases for each action, never a noun glued into a sentence: French elides
 # ("demande d'absence") and other languages order words their own way.
 REQUEST_PHRASES = {
     "title": {RESERVE: _l("Demande de réservation du %(when)s"),
-              ABSENCE: _l("Demande d'absence du %(when)s")},
+              ABSENCE: _l("Demande d'absence du %(when)s"),
+              LEAVE: _l("Sortie de liste d'attente du %(when)s")},
     "received": {RESERVE: _l("Nous avons bien reçu votre demande de réservation, envoyée le "
                              "%(when)s :"),
                  ABSENCE: _l("Nous avons bien reçu votre demande d'absence, envoyée le "
-                             "%(when)s :")},
+                             "%(when)s :"),
+                 LEAVE: _l("Nous avons bien reçu votre demande de sortie de la liste "
+                           "d'attente, envoyée le %(when)s :")},
     "decided": {RESERVE: _l("Votre demande de réservation envoyée le %(when)s a été traitée :"),
-                ABSENCE: _l("Votre demande d'absence envoyée le %(when)s a été traitée :")},
+                ABSENCE: _l("Votre demande d'absence envoyée le %(when)s a été traitée :"),
+                LEAVE: _l("Votre demande de sortie de la liste d'attente envoyée le %(when)s "
+                          "a été traitée :")},
 }
 
 
@@ -66,16 +76,19 @@ SKIPS = {
     NOT_ENROLLED: _l("pas d'inscription pour cette année scolaire"),
     IN_PROGRESS: _l("une demande est déjà en cours"),
     NOT_RESERVED: _l("pas de réservation à annuler"),
+    ON_WAITING_LIST: _l("déjà en liste d'attente"),
 }
 ALREADY_DONE = {RESERVE: _l("déjà réservé"), ABSENCE: _l("absence déjà signalée")}
-OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente")}
+OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente"),
+            WAITLISTED: _l("en liste d'attente")}
 
 
 # The codes the models store, by name, for templates to compare with (booking.state ==
 # states.PENDING_ABSENCE) instead of repeating string literals.
 states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
                          PENDING_RESERVATION=PENDING_RESERVATION,
-                         PENDING_ABSENCE=PENDING_ABSENCE)
+                         PENDING_ABSENCE=PENDING_ABSENCE, WAITING=WAITING,
+                         PENDING_LEAVE=PENDING_LEAVE)
 reasons = SimpleNamespace(LATE=LATE, TOO_EARLY=TOO_EARLY, NOT_ENROLLED=NOT_ENROLLED,
                           FULL=FULL,
                           PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
