@@ -9,6 +9,7 @@ workers never give one place to two families.
 from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from extensions import db
 from models.clock import utcnow
@@ -141,21 +142,19 @@ def promote_one(booking_id):
 
 def waiting_list(activity_id, day):
     """The waiting cells of an activity and day, first in line first."""
-    from sqlalchemy.orm import selectinload
-
     return db.session.scalars(_in_line(select(Booking).where(
         Booking.activity_id == activity_id, Booking.day == day))
         .options(selectinload(Booking.child).selectinload(Child.family))).all()
 
 
-def waiting_days(first_day):
-    """(activity, day, count) of every waiting list from `first_day` on, for the staff."""
-    rows = db.session.execute(
-        select(Booking.activity_id, Booking.day, func.count())
-        .where(Booking.state == WAITING, Booking.day >= first_day)
-        .group_by(Booking.activity_id, Booking.day).order_by(Booking.day, Booking.activity_id))
-    activities = {a.id: a for a in Activity.ordered(only_active=False)}
-    return [(activities[a], day, count) for a, day, count in rows if a in activities]
+def all_waiting(first_day):
+    """Every waiting cell from `first_day` on, by day, activity and rank, with its child,
+    family and activity loaded: the staff's list, in one query per relation."""
+    return db.session.scalars(
+        select(Booking).where(Booking.state == WAITING, Booking.day >= first_day)
+        .order_by(Booking.day, Booking.activity_id, Booking.waiting_position, Booking.id)
+        .options(selectinload(Booking.child).selectinload(Child.family),
+                 selectinload(Booking.activity))).all()
 
 
 def move(booking_id, step):

@@ -137,3 +137,33 @@ def test_staff_reorder_the_line_and_promote_by_hand(app, planning):
     assert booking_state("Hugo", "APS Soir", day) == "reserved"
     léa = waiting_list(aps.id, day)[0]
     assert promote_one(léa.id) is None  # no place left
+
+
+def test_staff_see_the_lines_and_a_raised_capacity_promotes(client, planning, run_jobs,
+                                                            mailbox):
+    from tests.helpers import csrf_from, page
+
+    aps = small(capacity=1)
+    day = upcoming_day(aps, days_ahead=3)
+    db.session.add(Booking(child_id=child("Léa").id, activity_id=aps.id, day=day,
+                           state="reserved"))
+    put_in_line(aps, day, "Hugo")
+    login(client, *planning.ADMIN)
+    html = page(client, "/admin/listes-attente")
+    assert "APS Soir" in html and "Hugo (famille MARTIN)" in html
+    hugo = waiting_list(aps.id, day)[0]
+    assert client.post(f"/admin/listes-attente/{hugo.id}/monter").status_code == 400  # CSRF
+    assert client.post(f"/admin/listes-attente/{hugo.id}/sauter",
+                       data={"csrf_token": csrf_from(html)}).status_code == 404
+
+    form = page(client, f"/admin/activites/{aps.id}")
+    response = client.post(f"/admin/activites/{aps.id}", data={
+        "csrf_token": csrf_from(form), "name": "APS Soir", "start_time": "16:30",
+        "end_time": "18:30", "weekdays": ["1", "2", "4", "5"], "deadline_kind": "days_before",
+        "deadline_days": "0", "deadline_time": "18:00", "capacity": "2", "waiting_list": "y",
+        "position": "2", "active": "y"})
+    assert response.status_code == 302
+    assert booking_state("Hugo", "APS Soir", day) == "reserved"
+    run_jobs()
+    assert "Hugo, APS Soir" in text_of(mailbox.wait_for(planning.PARENT[0],
+                                                        "Une place s'est libérée"))

@@ -32,6 +32,7 @@ from blueprints.common.forms import REQUIRED, ConfirmForm
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
+from jobs.waiting import tell_promoted
 from models import Activity, AuditEvent, Closure, Enrollment
 from models.calendar import school_year_label, school_year_of
 from models.clock import paris_today as today
@@ -45,6 +46,7 @@ from models.deadlines import (
     WEEK_BEFORE,
     count_fits,
 )
+from models.waiting import all_waiting, lock_activity, promote
 from security import admin_only
 
 DEADLINE_KINDS = [
@@ -101,6 +103,9 @@ class ActivityForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=MAX_HORIZON_DAYS)],
         description=_l("Laisser vide pour ouvrir toute l'année scolaire. Par exemple 100 : "
                        "un jour ouvre aux réservations 100 jours avant."))
+    waiting_list = BooleanField(_l("Liste d'attente quand un jour est complet"))
+    promote_by_hand = BooleanField(_l("Le service attribue lui-même les places libérées "
+                                      "(sinon le premier de la liste d'attente les reçoit)"))
     position = IntegerField(_l("Ordre d'affichage"), default=0,
                             validators=[Optional(), NumberRange(min=0, max=999)])
     active = BooleanField(_l("Activité proposée aux familles"), default=True)
@@ -156,6 +161,8 @@ def edit_activity(activity_id):
 def _save_activity(form, activity):
     if form.validate_on_submit():
         weekdays = "".join(sorted(form.weekdays.data))
+        if activity.id is not None:
+            lock_activity(activity.id)  # places are counted and given one at a time
         form.populate_obj(activity)
         activity.weekdays = weekdays
         _keep_cancel_defaults(activity)
@@ -163,12 +170,20 @@ def _save_activity(form, activity):
         db.session.add(activity)
         db.session.flush()
         AuditEvent.record(current_user, "activity.saved", activity)
+        _promote_after_change(activity)
         db.session.commit()
         flash(_("Activité enregistrée. Le planning des familles applique ces règles dès "
                 "maintenant."), "success")
         return redirect(url_for("admin.activities"))
     status = form_status()
     return render_page("admin/activities/form.html", form=form, activity=activity), status
+
+
+def _promote_after_change(activity):
+    """A capacity raised frees places: the waiting lists from today on give
+    them to the first in line, who are emailed."""
+    days = {b.day for b in all_waiting(today()) if b.activity_id == activity.id}
+    tell_promoted(promote(activity, days))
 
 
 def _keep_cancel_defaults(activity):
