@@ -1,6 +1,8 @@
 """Places left and waiting lists, judged by the real worker: a full day puts the
 reservation in line with its rank, a freed place goes to the first in line (emailed),
 a family leaves the line, two workers never give one place twice."""
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from extensions import db
@@ -167,3 +169,52 @@ def test_staff_see_the_lines_and_a_raised_capacity_promotes(client, planning, ru
     run_jobs()
     assert "Hugo, APS Soir" in text_of(mailbox.wait_for(planning.PARENT[0],
                                                         "Une place s'est libérée"))
+
+
+def test_the_week_page_and_the_cell_keep_their_query_count(app, client, planning):
+    """Places left and ranks cost a query each per page, whatever the number of cells
+    on a waiting list."""
+    from sqlalchemy import event
+
+    from tests.helpers import page, school_weeks_ahead
+
+    aps = small(capacity=1)
+    monday = school_weeks_ahead(aps, 2)
+    days = [monday + timedelta(days=n) for n in (0, 1, 3)]
+    url = f"/activites?vue=semaine&date={monday.isoformat()}"
+    login(client, *planning.PARENT)
+    counted = []
+
+    def record(*_args):
+        counted.append(1)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        put_in_line(aps, days[0], "Hugo")
+        counted.clear()
+        page(client, url)
+        one = len(counted)
+        counted.clear()
+        cell_html(client, "Hugo", "APS Soir", days[0])
+        one_cell = len(counted)
+        for day in days[1:]:
+            put_in_line(aps, day, "Hugo")
+        put_in_line(aps, days[1], "Léa")
+        counted.clear()
+        page(client, url)
+        assert len(counted) == one
+        counted.clear()
+        cell_html(client, "Léa", "APS Soir", days[1])
+        assert len(counted) == one_cell
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_rules_page_says_the_waiting_list(client, planning):
+    from tests.helpers import page
+
+    small(capacity=6)
+    assert ("Un jour complet ouvre une liste d'attente : une place libérée revient "
+            "automatiquement au premier de la liste, prévenu par email.") in page(
+                client, "/reglement-interieur")
