@@ -99,7 +99,7 @@ MORE_RULES = {
         deadline_time=time(23, 59), cancel_deadline_kind=DAYS_BEFORE, cancel_deadline_days=7,
         cancel_deadline_time=time(12, 0), cancel_deadline_working_days=False),
     "Stage vacances": dict(
-        runs_in_school_holidays=True, waiting_list=True, promote_by_hand=True,
+        holidays_only=True, waiting_list=True, promote_by_hand=True,
         deadline_kind=CLEAR_DAYS, deadline_days=8, deadline_time=time(23, 59),
         cancel_deadline_kind=WEEK_BEFORE, cancel_deadline_days=4,
         cancel_deadline_time=time(23, 59), cancel_deadline_working_days=False),

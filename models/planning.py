@@ -57,6 +57,7 @@ NOT_ON_THAT_WEEKDAY = "weekday"
 PUBLIC_HOLIDAY = "public_holiday"
 SCHOOL_HOLIDAY = "school_holiday"
 CLOSED = "closure"
+SCHOOL_DAY = "school_day"  # an activity of the holidays only (ALSH), on a school day
 
 
 class Activity(db.Model):
@@ -69,6 +70,8 @@ class Activity(db.Model):
     # ISO weekdays it runs on, as digits: "1245" is Monday, Tuesday, Thursday, Friday.
     weekdays: Mapped[str] = mapped_column(String(7), default="1245")
     runs_in_school_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A holiday centre (accueil de loisirs): it runs during the school holidays only.
+    holidays_only: Mapped[bool] = mapped_column(Boolean, default=False)
     capacity: Mapped[int | None] = mapped_column(Integer)
     includes_meal: Mapped[bool] = mapped_column(Boolean, default=False)
     # Deadline: `deadline_days` days (working days if `deadline_working_days`) before
@@ -270,7 +273,10 @@ class PlanningCalendar:
             return NOT_ON_THAT_WEEKDAY
         if is_public_holiday(day):
             return PUBLIC_HOLIDAY
-        if not activity.runs_in_school_holidays and is_school_holiday(day, self.zone):
+        if activity.holidays_only:
+            if not is_school_holiday(day, self.zone):
+                return SCHOOL_DAY
+        elif not activity.runs_in_school_holidays and is_school_holiday(day, self.zone):
             return SCHOOL_HOLIDAY
         if any(closure.covers(activity.id, day) for closure in self.closures):
             return CLOSED

@@ -148,3 +148,32 @@ def test_admins_set_each_kind_and_the_rules_page_says_it(client, other_client, p
             "vacances : avant le jour même), à 23:59.") in rules
     db.session.expire_all()
     assert activity("APS Soir").cancel_deadline_kind is None
+
+
+def test_a_holiday_centre_runs_in_the_school_holidays_only(app):
+    from datetime import date
+
+    from models.planning import SCHOOL_DAY, Activity, PlanningCalendar
+
+    centre = Activity(id=99, weekdays="12345", holidays_only=True)
+    calendar = PlanningCalendar("B", date(2026, 12, 1), date(2027, 3, 31))
+    calendar.closures = []
+    assert calendar.why_not_running(centre, date(2026, 12, 18)) == SCHOOL_DAY  # last school day
+    assert calendar.runs(centre, date(2026, 12, 21))                          # first Monday off
+    assert calendar.why_not_running(centre, date(2026, 12, 25)) == "public_holiday"
+    assert calendar.why_not_running(centre, date(2027, 1, 4)) == SCHOOL_DAY   # back to school
+    assert calendar.runs(centre, date(2027, 2, 22))        # winter holidays of zone B
+    assert not PlanningCalendar("C", date(2027, 2, 22), date(2027, 2, 22)).runs(
+        centre, date(2027, 3, 8))
+
+
+def test_the_demo_holiday_centre_in_words(client, demo):
+    rules = page(client, "/reglement-interieur")
+    assert ("Stage vacances, le lundi, mardi, mercredi, jeudi, vendredi de 09:00 à 17:00, "
+            "uniquement pendant les vacances scolaires : à réserver au plus tard 8 jours "
+            "francs avant le premier jour des vacances scolaires (hors vacances : avant le "
+            "jour même), à 23:59 ; à annuler pour toute la semaine, au plus tard le jeudi de "
+            "la semaine précédente, à 23:59.") in rules
+    assert "Réservable au plus tôt 100 jours à l'avance." in rules  # APS Matin
+    assert "au plus tard 72 heures avant le début de l'activité" in rules
+    assert "pour tout le mois, au plus tard le 20 du mois précédent, à 23:59" in rules

@@ -75,6 +75,8 @@ class ActivityForm(FlaskForm):
     weekdays = CheckboxesField(_l("Jours de fonctionnement"), choices=WEEKDAY_CHOICES,
                                validators=[DataRequired(_l("Choisissez au moins un jour."))])
     runs_in_school_holidays = BooleanField(_l("Fonctionne aussi pendant les vacances scolaires"))
+    holidays_only = BooleanField(_l("Uniquement pendant les vacances scolaires (accueil de "
+                                    "loisirs)"))
     includes_meal = BooleanField(_l("Comprend un repas (compte des repas)"))
     capacity = IntegerField(_l("Capacité (places par jour)"),
                             validators=[Optional(), NumberRange(min=1, max=10000)],

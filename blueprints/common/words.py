@@ -22,6 +22,7 @@ from models.planning import (
     PUBLIC_HOLIDAY,
     RESERVE,
     RESERVED,
+    SCHOOL_DAY,
     SCHOOL_HOLIDAY,
     WAITING,
 )
@@ -64,6 +65,7 @@ REFUSALS = {
     FULL: _l("complet : il n'y a plus de place ce jour-là"),
     PUBLIC_HOLIDAY: _l("jour férié : l'activité n'a pas lieu"),
     SCHOOL_HOLIDAY: _l("vacances scolaires : l'activité n'a pas lieu"),
+    SCHOOL_DAY: _l("l'activité n'a lieu que pendant les vacances scolaires"),
     CLOSED: _l("fermeture exceptionnelle : l'activité n'a pas lieu ce jour-là"),
     NOT_ON_THAT_WEEKDAY: _l("l'activité n'a pas lieu ce jour de la semaine"),
 }
@@ -72,6 +74,7 @@ SKIPS = {
     NOT_ON_THAT_WEEKDAY: _l("l'activité n'a pas lieu ce jour-là"),
     PUBLIC_HOLIDAY: _l("jours fériés"),
     SCHOOL_HOLIDAY: _l("vacances scolaires"),
+    SCHOOL_DAY: _l("jours d'école (l'activité n'a lieu que pendant les vacances)"),
     CLOSED: _l("fermetures exceptionnelles"),
     NOT_ENROLLED: _l("pas d'inscription pour cette année scolaire"),
     IN_PROGRESS: _l("une demande est déjà en cours"),
@@ -92,6 +95,7 @@ states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
 reasons = SimpleNamespace(LATE=LATE, TOO_EARLY=TOO_EARLY, NOT_ENROLLED=NOT_ENROLLED,
                           FULL=FULL,
                           PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
+                          SCHOOL_DAY=SCHOOL_DAY,
                           CLOSED=CLOSED, NOT_ON_THAT_WEEKDAY=NOT_ON_THAT_WEEKDAY)
 
 
