@@ -33,6 +33,7 @@ from models.billing import issue_invoices, month_bounds
 from models.calendar import days_between, school_year_of
 from models.child_file import set_authorization
 from models.clock import paris_today, utcnow
+from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
 from models.info import MISC
 from models.planning import RESERVED, PlanningCalendar
 from models.user import ROLE_ADMIN, ROLE_BILLING, ROLE_PARENT, ROLE_STAFF
@@ -93,15 +94,39 @@ ACTIVITIES = [
 ]
 
 
+# Booking rules beyond the first ones (models/deadlines.py), so that the demo shows every
+# deadline kind, a booking horizon, a cancellation rule of its own and a waiting list.
+MORE_RULES = {
+    "APS Matin": dict(deadline_kind=HOURS_BEFORE, deadline_days=72, booking_horizon_days=100),
+    "Mercredi matin AVEC REPAS": dict(
+        capacity=6, waiting_list=True, deadline_kind=MONTH_BEFORE, deadline_days=20,
+        deadline_time=time(23, 59), cancel_deadline_kind=DAYS_BEFORE, cancel_deadline_days=7,
+        cancel_deadline_time=time(12, 0), cancel_deadline_working_days=False),
+    "Stage vacances": dict(
+        holidays_only=True, waiting_list=True, promote_by_hand=True,
+        deadline_kind=CLEAR_DAYS, deadline_days=8, deadline_time=time(23, 59),
+        cancel_deadline_kind=WEEK_BEFORE, cancel_deadline_days=4,
+        cancel_deadline_time=time(23, 59), cancel_deadline_working_days=False),
+}
+# A holiday-centre activity nobody is enrolled in yet (the service enrolls for each
+# holiday period).
+MORE_ACTIVITIES = [
+    ("Stage vacances", time(9, 0), time(17, 0), "12345", True, 12, 8, time(23, 59), False),
+]
+
+
 def _activities():
     if db.session.scalar(db.select(Activity.id).limit(1)) is not None:
         return False
-    for position, row in enumerate(ACTIVITIES):
+    for position, row in enumerate(ACTIVITIES + MORE_ACTIVITIES):
         name, start, end, weekdays, meal, capacity, days, at, working = row
-        db.session.add(Activity(name=name, start_time=start, end_time=end, weekdays=weekdays,
-                                includes_meal=meal, capacity=capacity, deadline_days=days,
-                                deadline_time=at, deadline_working_days=working,
-                                position=position))
+        activity = Activity(name=name, start_time=start, end_time=end, weekdays=weekdays,
+                            includes_meal=meal, capacity=capacity, deadline_days=days,
+                            deadline_time=at, deadline_working_days=working,
+                            position=position)
+        for column, value in MORE_RULES.get(name, {}).items():
+            setattr(activity, column, value)
+        db.session.add(activity)
     return True
 
 

@@ -8,6 +8,7 @@ from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
 from jobs.emails import external_url, queue_email
 from jobs.sweep import enqueue_each, sweeper
+from jobs.waiting import tell_promoted
 from models import Request, Town
 from models.db_tools import begin_write
 from models.requests import lock_request
@@ -52,6 +53,7 @@ def process_request(request_id):
     outcome = "already processed"
     if not request.is_processed:
         request.decide(Town.current().holiday_zone)
+        tell_promoted(request.promoted)
         outcome = "processed"
     _queue_emails(request, "decision", _l("Demande traitée"))
     db.session.commit()

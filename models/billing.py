@@ -39,8 +39,8 @@ from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendan
 from models.clock import utcnow
 from models.db_tools import dialect_name, insert_ignoring_conflicts
 from models.family import Child, Family, Guardian
+from models.planning import ABSENCE, PENDING_ABSENCE, RESERVED, Activity, Booking, town_zone_for
 from models.planning import ABSENT as CANCELLED
-from models.planning import PENDING_ABSENCE, RESERVED, Activity, Booking
 from models.requests import Request, RequestLine
 
 MONEY = Numeric(12, 2)
@@ -496,6 +496,7 @@ class MonthActivity:
         if not child_ids:
             return
         activities = {a.id: a for a in db.session.scalars(select(Activity))}
+        zone = town_zone_for(activities.values())
         rows = db.session.execute(
             select(Booking.child_id, Booking.activity_id, Booking.day, Booking.state,
                    Request.submitted_at)
@@ -508,7 +509,8 @@ class MonthActivity:
             self.bookings[key] = state
             activity = activities.get(activity_id)
             if state == CANCELLED and (submitted_at is None or activity is None
-                                       or not activity.is_in_time(day, submitted_at)):
+                                       or not activity.is_in_time(day, submitted_at,
+                                                                  ABSENCE, zone)):
                 self.late.add(key)
         for mark in db.session.scalars(select(Attendance).where(
                 Attendance.child_id.in_(child_ids), Attendance.day.between(first, last))):

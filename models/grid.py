@@ -11,12 +11,18 @@ from extensions import db
 from models.calendar import days_between, public_holiday_name, school_holiday_name, school_year_of
 from models.clock import to_paris, utcnow
 from models.planning import (
+    ABSENCE,
     ACTION_FOR_STATE,
     CLOSED,
+    LEAVE,
     NONE,
     PENDING,
+    PENDING_ABSENCE,
     PUBLIC_HOLIDAY,
+    RESERVE,
+    RESERVED,
     SCHOOL_HOLIDAY,
+    WAITING,
     Activity,
     Booking,
     Enrollment,
@@ -24,6 +30,7 @@ from models.planning import (
     is_enrolled,
 )
 from models.requests import REFUSED
+from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 
 # A refusal stays visible on its cell for a day, then the cell simply shows its state.
 REFUSAL_SHOWN_FOR = timedelta(days=1)
@@ -38,15 +45,47 @@ class Cell:
     deadline: datetime
     now: datetime
     last_line: object = None
+    # When the day opens for reservations (the activity's booking horizon), or None.
+    opens_at: datetime | None = None
+    # Free places that day (activities with a capacity), and the rank in the waiting list.
+    places_left: int | None = None
+    waiting_rank: int | None = None
+
+    @property
+    def few_places(self):
+        """« plus que N places »: shown on a cell one could still reserve."""
+        return (self.action == RESERVE and self.places_left is not None
+                and 0 < self.places_left <= FEW_PLACES)
+
+    @property
+    def full(self):
+        """No place left: a reservation goes to the waiting list, or is refused."""
+        return self.action == RESERVE and self.places_left == 0
+
+    @property
+    def offers_waiting_list(self):
+        return self.full and self.activity.waiting_list
 
     @property
     def dom_id(self):
         return f"cell-{self.child.id}-{self.activity.id}-{self.day:%Y%m%d}"
 
     @property
-    def locked(self):
-        """Past its deadline: the cell can no longer be changed from the portal."""
+    def past_deadline(self):
+        if self.action == LEAVE:  # leaving a waiting list has no deadline, till the day
+            return not self.upcoming
         return self.now > self.deadline
+
+    @property
+    def not_open_yet(self):
+        """A reservation beyond the booking horizon: the cell says from when it opens."""
+        return (self.opens_at is not None and self.now < self.opens_at
+                and self.action == RESERVE)
+
+    @property
+    def locked(self):
+        """Past its deadline, or not open yet: the cell cannot be changed from the portal."""
+        return self.past_deadline or self.not_open_yet
 
     @property
     def upcoming(self):
@@ -111,6 +150,7 @@ def family_planning(children, first_day, last_day, zone, now=None):
     enrolled = Enrollment.keys_for([c.id for c in children], years) if children else set()
     bookings = _bookings([c.id for c in children], [a.id for a in activities],
                          first_day, last_day) if children else {}
+    taken, ranks = _places(activities, bookings.values(), first_day, last_day)
     plan = []
     for day in days_between(first_day, last_day):
         day_plan = DayPlan(day)
@@ -126,11 +166,8 @@ def family_planning(children, first_day, last_day, zone, now=None):
                 continue
             for child in takers:
                 booking = bookings.get((child.id, activity.id, day))
-                day_plan.cells.append(Cell(
-                    child=child, activity=activity, day=day,
-                    state=booking.state if booking else NONE,
-                    deadline=activity.deadline_for(day), now=now,
-                    last_line=booking.last_line if booking else None))
+                day_plan.cells.append(_cell(child, activity, day, booking, now, zone,
+                                            taken, ranks))
         if not day_plan.cells:
             for why in (PUBLIC_HOLIDAY, SCHOOL_HOLIDAY):
                 if why in reasons:
@@ -140,12 +177,32 @@ def family_planning(children, first_day, last_day, zone, now=None):
     return plan
 
 
-def single_cell(child, activity, day, now=None):
+def _places(activities, bookings, first_day, last_day):
+    """Places taken per (activity, day) and ranks of the family's waiting cells: a query
+    each, only when an activity has a capacity and a cell is on a waiting list."""
+    taken = places_taken([a.id for a in activities if a.capacity is not None],
+                         first_day, last_day)
+    ranks = waiting_ranks({(b.activity_id, b.day) for b in bookings if b.state == WAITING})
+    return taken, ranks
+
+
+def _cell(child, activity, day, booking, now, zone, taken=None, ranks=None):
+    """A cell with the deadline of what a tap on it asks (or asked, while pending)."""
+    state = booking.state if booking else NONE
+    action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
+    return Cell(child=child, activity=activity, day=day, state=state,
+                deadline=activity.deadline_for(day, action, zone), now=now,
+                last_line=booking.last_line if booking else None,
+                opens_at=activity.opens_at(day),
+                places_left=places_left(activity, taken, day) if taken is not None else None,
+                waiting_rank=(ranks or {}).get(booking.id) if booking else None)
+
+
+def single_cell(child, activity, day, now=None, zone=None):
     """One cell, as it is now (after a tap, or when a pending cell asks again)."""
     booking = db.session.scalars(
         select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
                               Booking.day == day).options(joinedload(Booking.last_line))
     ).one_or_none()
-    return Cell(child=child, activity=activity, day=day,
-                state=booking.state if booking else NONE, deadline=activity.deadline_for(day),
-                now=now or utcnow(), last_line=booking.last_line if booking else None)
+    taken, ranks = _places([activity], [booking] if booking else [], day, day)
+    return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks)

@@ -1,10 +1,10 @@
 """Long-period requests ("Faire une demande sur une longue période"): many days at once.
 
 `plan_period` expands what the parent asks into the days that will be asked, the days
-skipped and why, and the days that will be refused as late; the preview shows it and
-`save_period_request` saves it as ONE request whose lines the usual job decides. The
-preview carries the plan's fingerprint: a submission whose plan changed since (another
-guardian, the form changed before the preview followed) saves nothing.
+skipped and why, and the days that will be refused as late (or not open yet); the
+preview shows it and `save_period_request` saves it as ONE request whose lines the usual
+job decides. The preview carries the plan's fingerprint: a submission whose plan changed
+since (another guardian, the form changed before the preview followed) saves nothing.
 """
 import hashlib
 from collections import defaultdict
@@ -24,6 +24,7 @@ from models.planning import (
     PENDING_STATE_FOR,
     RESERVE,
     RESERVED,
+    WAITING,
     Booking,
     Enrollment,
     PlanningCalendar,
@@ -35,6 +36,7 @@ from models.requests import NOT_ENROLLED, PERIOD, Request, RequestLine
 ALREADY = "already"          # already in the state asked
 IN_PROGRESS = "in_progress"  # another request on that day is not decided yet
 NOT_RESERVED = "not_reserved"  # an absence on a day that was not reserved
+ON_WAITING_LIST = "on_waiting_list"  # a reservation already on the day's waiting list
 
 FIRST_DATES_SHOWN = 3
 MAX_DAYS = 366  # a school year at most
@@ -57,6 +59,7 @@ class GroupPlan:
     activity: object
     asked: list = field(default_factory=list)       # [(day, from_state)]
     late: list = field(default_factory=list)        # days asked that will be refused
+    too_early: list = field(default_factory=list)   # refused too: not open yet (horizon)
     skipped: dict = field(default_factory=lambda: defaultdict(list))  # reason -> days
 
     @property
@@ -71,6 +74,8 @@ def _skip_reason(action, state):
     """Why a day in this state is not asked again, or None to ask it."""
     if state in PENDING:
         return IN_PROGRESS
+    if state == WAITING:
+        return ON_WAITING_LIST if action == RESERVE else NOT_RESERVED
     if action == RESERVE:
         return ALREADY if state == RESERVED else None
     if state == ABSENT:
@@ -108,8 +113,10 @@ def plan_period(ask, zone, now=None):
                     group.skipped[reason].append(day)
                     continue
                 group.asked.append((day, state))
-                if not activity.is_in_time(day, now):
+                if not activity.is_in_time(day, now, ask.action, zone):
                     group.late.append(day)
+                elif ask.action == RESERVE and not activity.is_open(day, now):
+                    group.too_early.append(day)
             groups.append(group)
     return groups
 
@@ -122,6 +129,7 @@ def plan_fingerprint(ask, groups):
         key = f"{group.child.id}-{group.activity.id}"
         parts += [f"{key}-{day.isoformat()}-{state}" for day, state in group.asked]
         parts += [f"{key}-{day.isoformat()}-late" for day in group.late]
+        parts += [f"{key}-{day.isoformat()}-early" for day in group.too_early]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 

@@ -26,9 +26,9 @@ from models.calendar import (
     is_school_holiday,
     school_year_bounds,
     school_year_of,
-    working_days_before,
 )
-from models.clock import paris_to_utc, paris_today, utcnow
+from models.clock import paris_today, utcnow
+from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, DeadlineRule, deadline, is_open, opens_at
 from models.family import Child
 
 # Booking states (DESIGN.md, "The planning cell").
@@ -37,21 +37,27 @@ RESERVED = "reserved"
 ABSENT = "absent"
 PENDING_RESERVATION = "pending_reservation"
 PENDING_ABSENCE = "pending_absence"
-PENDING = (PENDING_RESERVATION, PENDING_ABSENCE)
-STATES = (NONE, RESERVED, ABSENT, PENDING_RESERVATION, PENDING_ABSENCE)
+# On the waiting list of a full day (models/waiting.py), and leaving it.
+WAITING = "waiting"
+PENDING_LEAVE = "pending_leave"
+PENDING = (PENDING_RESERVATION, PENDING_ABSENCE, PENDING_LEAVE)
+STATES = (NONE, RESERVED, ABSENT, PENDING_RESERVATION, PENDING_ABSENCE, WAITING, PENDING_LEAVE)
 
 # Request actions, and what a tap on a cell in a given state asks.
 RESERVE = "reserve"
 ABSENCE = "absence"
-ACTION_FOR_STATE = {NONE: RESERVE, ABSENT: RESERVE, RESERVED: ABSENCE}
-PENDING_STATE_FOR = {RESERVE: PENDING_RESERVATION, ABSENCE: PENDING_ABSENCE}
-FINAL_STATE_FOR = {RESERVE: RESERVED, ABSENCE: ABSENT}
+LEAVE = "leave"  # leave the waiting list
+ACTION_FOR_STATE = {NONE: RESERVE, ABSENT: RESERVE, RESERVED: ABSENCE, WAITING: LEAVE}
+PENDING_STATE_FOR = {RESERVE: PENDING_RESERVATION, ABSENCE: PENDING_ABSENCE,
+                     LEAVE: PENDING_LEAVE}
+FINAL_STATE_FOR = {RESERVE: RESERVED, ABSENCE: ABSENT, LEAVE: NONE}
 
 # Why an activity does not run on a day.
 NOT_ON_THAT_WEEKDAY = "weekday"
 PUBLIC_HOLIDAY = "public_holiday"
 SCHOOL_HOLIDAY = "school_holiday"
 CLOSED = "closure"
+SCHOOL_DAY = "school_day"  # an activity of the holidays only (ALSH), on a school day
 
 
 class Activity(db.Model):
@@ -64,6 +70,8 @@ class Activity(db.Model):
     # ISO weekdays it runs on, as digits: "1245" is Monday, Tuesday, Thursday, Friday.
     weekdays: Mapped[str] = mapped_column(String(7), default="1245")
     runs_in_school_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A holiday centre (accueil de loisirs): it runs during the school holidays only.
+    holidays_only: Mapped[bool] = mapped_column(Boolean, default=False)
     capacity: Mapped[int | None] = mapped_column(Integer)
     includes_meal: Mapped[bool] = mapped_column(Boolean, default=False)
     # Deadline: `deadline_days` days (working days if `deadline_working_days`) before
@@ -71,6 +79,22 @@ class Activity(db.Model):
     deadline_days: Mapped[int] = mapped_column(Integer, default=2)
     deadline_time: Mapped[time] = mapped_column(Time, default=time(10, 0))
     deadline_working_days: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The kind of that deadline (models/deadlines.py KINDS); `deadline_days` is its N
+    # (days, hours, weekday or day of the month, per kind).
+    deadline_kind: Mapped[str] = mapped_column(String(20), default=DAYS_BEFORE)
+    # Cancelling (declaring an absence) has its own rule when `cancel_deadline_kind` is
+    # set; empty, it follows the reservation rule.
+    cancel_deadline_kind: Mapped[str | None] = mapped_column(String(20))
+    cancel_deadline_days: Mapped[int] = mapped_column(Integer, default=2)
+    cancel_deadline_time: Mapped[time] = mapped_column(Time, default=time(10, 0))
+    cancel_deadline_working_days: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Booking horizon: nothing can be reserved more than this many days ahead (empty:
+    # no horizon).
+    booking_horizon_days: Mapped[int | None] = mapped_column(Integer)
+    # A full day offers its waiting list; a freed place goes to the first in line, by
+    # itself, or by the staff's hand when `promote_by_hand`.
+    waiting_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    promote_by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -89,17 +113,44 @@ class Activity(db.Model):
     def hours(self):
         return f"{self.start_time:%H:%M} - {self.end_time:%H:%M}"
 
-    def deadline_for(self, day):
-        """Until when `day` can be reserved or cancelled, as naive UTC."""
-        if self.deadline_working_days:
-            limit_day = working_days_before(day, self.deadline_days)
-        else:
-            limit_day = day - timedelta(days=self.deadline_days)
-        return paris_to_utc(datetime.combine(limit_day, self.deadline_time))
+    @property
+    def reserve_rule(self):
+        return DeadlineRule(self.deadline_kind or DAYS_BEFORE, self.deadline_days,
+                            self.deadline_time, bool(self.deadline_working_days))
 
-    def is_in_time(self, day, submitted_at):
+    @property
+    def cancel_rule(self):
+        if not self.cancel_deadline_kind:
+            return self.reserve_rule
+        return DeadlineRule(self.cancel_deadline_kind, self.cancel_deadline_days,
+                            self.cancel_deadline_time, bool(self.cancel_deadline_working_days))
+
+    @property
+    def cancels_like_reserves(self):
+        return self.cancel_rule == self.reserve_rule
+
+    def deadline_rule(self, action=RESERVE):
+        return self.cancel_rule if action == ABSENCE else self.reserve_rule
+
+    def deadline_for(self, day, action=RESERVE, zone=None):
+        """Until when `day` can be reserved (or cancelled, action=ABSENCE), as naive UTC.
+        `zone` is the town's school-holiday zone (the jours-francs kind needs it)."""
+        rule = self.deadline_rule(action)
+        if rule.kind == CLEAR_DAYS and zone is None:
+            zone = _town_zone()
+        return deadline(rule, day, self.start_time, zone)
+
+    def is_in_time(self, day, submitted_at, action=RESERVE, zone=None):
         """A request is in time if it was submitted at or before the deadline."""
-        return submitted_at <= self.deadline_for(day)
+        return submitted_at <= self.deadline_for(day, action, zone)
+
+    def opens_at(self, day):
+        """When `day` opens for reservations (the booking horizon), or None."""
+        return opens_at(day, self.booking_horizon_days)
+
+    def is_open(self, day, at):
+        """Whether `day` can be reserved at `at` (naive UTC) under the horizon."""
+        return is_open(day, self.booking_horizon_days, at)
 
 
 class Closure(db.Model):
@@ -204,6 +255,8 @@ class Booking(db.Model):
     # The latest request line about this cell: the pending one, or the last decided.
     last_line_id: Mapped[int | None] = mapped_column(
         ForeignKey("request_lines.id", ondelete="SET NULL"))
+    # Order in the waiting list of its activity and day (lower first; staff reorder it).
+    waiting_position: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     child = relationship("Child")
@@ -228,7 +281,10 @@ class PlanningCalendar:
             return NOT_ON_THAT_WEEKDAY
         if is_public_holiday(day):
             return PUBLIC_HOLIDAY
-        if not activity.runs_in_school_holidays and is_school_holiday(day, self.zone):
+        if activity.holidays_only:
+            if not is_school_holiday(day, self.zone):
+                return SCHOOL_DAY
+        elif not activity.runs_in_school_holidays and is_school_holiday(day, self.zone):
             return SCHOOL_HOLIDAY
         if any(closure.covers(activity.id, day) for closure in self.closures):
             return CLOSED
@@ -238,11 +294,25 @@ class PlanningCalendar:
         return self.why_not_running(activity, day) is None
 
 
+def _town_zone():
+    from models.town import Town  # the town row, only for a rule that needs its zone
+
+    town = Town.current()
+    return town.holiday_zone if town else None
+
+
+def town_zone_for(activities):
+    """The town's holiday zone when one of these activities' rules needs it (one query
+    for a whole batch, instead of one per deadline), else None."""
+    kinds = {kind for a in activities for kind in (a.deadline_kind, a.cancel_deadline_kind)}
+    return _town_zone() if CLEAR_DAYS in kinds else None
+
+
 def release_bookings(query):
-    """Free the cells `query` (a select of Booking) finds reserved or waiting for a
-    decision, and return them with their child, family and activity loaded (to tell the
-    families). Closures and withdrawn enrollments release cells this one way."""
-    released = db.session.scalars(query.where(Booking.state.in_((RESERVED, *PENDING)))
+    """Free the cells `query` (a select of Booking) finds reserved, waiting for a
+    decision or on a waiting list, and return them with their child, family and activity
+    loaded (to tell the families). Closures and withdrawn enrollments release cells this one way."""
+    released = db.session.scalars(query.where(Booking.state.in_((RESERVED, WAITING, *PENDING)))
                                   .options(selectinload(Booking.child).selectinload(Child.family),
                                            selectinload(Booking.activity))
                                   .order_by(Booking.day, Booking.activity_id)).all()

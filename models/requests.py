@@ -4,11 +4,11 @@ A request is saved with its lines and its planning cells set pending in one
 transaction; a job then decides every line with `Request.decide`, the single place where
 the rules of the internal regulations accept or refuse a line.
 """
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, func, select, update
+from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
@@ -22,26 +22,30 @@ from models.planning import (
     ABSENCE,
     ACTION_FOR_STATE,
     FINAL_STATE_FOR,
+    LEAVE,
     NONE,
-    PENDING_ABSENCE,
     PENDING_STATE_FOR,
     RESERVE,
     RESERVED,
+    WAITING,
     Activity,
     Booking,
     Enrollment,
     PlanningCalendar,
     is_enrolled,
 )
+from models.waiting import next_positions, places_taken, promote
 
 RECEIVED = "received"
 PROCESSED = "processed"
 ACCEPTED = "accepted"
 REFUSED = "refused"
+WAITLISTED = "waiting"  # a reservation on a full day, put on its waiting list
 # Refusal reasons besides those of PlanningCalendar.why_not_running.
 LATE = "late"
 NOT_ENROLLED = "not_enrolled"
 FULL = "full"
+TOO_EARLY = "too_early"  # beyond the booking horizon: the day is not open yet
 
 CELL = "cell"      # a tap on one planning cell
 PERIOD = "period"  # the long-period form
@@ -109,8 +113,8 @@ class Request(db.Model):
     def decide(self, zone):
         """Accept or refuse every undecided line and settle its planning cell."""
         lines = [line for line in self.lines if line.outcome is None]
-        if lines:
-            _decide_lines(self, lines, zone)
+        # Cells given a freed place from a waiting list: the job tells their families.
+        self.promoted = _decide_lines(self, lines, zone) if lines else []
         self.status = PROCESSED
         self.processed_at = utcnow()
 
@@ -143,6 +147,10 @@ class LineGroup:
         return [line for line in self.lines if line.outcome == REFUSED]
 
     @property
+    def waiting(self):
+        return [line for line in self.lines if line.outcome == WAITLISTED]
+
+    @property
     def undecided(self):
         return [line for line in self.lines if line.outcome is None]
 
@@ -173,7 +181,8 @@ class RequestLine(db.Model):
     from_state: Mapped[str] = mapped_column(String(24), default=NONE)
     outcome: Mapped[str | None] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(20))
-    # For a late line: the deadline that was missed, to say it in the refusal.
+    # For a late line: the deadline that was missed, to say it in the refusal; for a line
+    # asked before its day opened (booking horizon): when it opens.
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -319,59 +328,86 @@ def _decide_lines(request, lines, zone):
                               Booking.day.between(min(days), max(days))))}
     taken = _places_taken([a for a in activities.values() if a.capacity is not None],
                           min(days), max(days))
+    positions = next_positions([a.id for a in activities.values() if a.waiting_list],
+                               min(days), max(days))
     now = utcnow()
-    line_updates, booking_updates = [], []
+    line_updates, booking_updates, freed = [], [], defaultdict(set)
     for line in lines:
         activity = activities[line.activity_id]
         reason = _refusal(line, activity, calendar, enrolled, taken, request.submitted_at,
                           deadline_applies=not request.by_staff)
-        if reason is None and line.action == RESERVE:
+        outcome = REFUSED if reason else ACCEPTED
+        state = line.from_state if reason else FINAL_STATE_FOR[line.action]
+        position = None
+        if reason == FULL and activity.waiting_list:
+            outcome, state = WAITLISTED, WAITING
+            position = positions[(activity.id, line.day)]
+            positions[(activity.id, line.day)] += 1
+        elif reason is None and line.action == RESERVE:
             taken[(activity.id, line.day)] += 1
+        elif reason is None and line.action == ABSENCE and line.from_state == RESERVED:
+            freed[activity.id].add(line.day)
         line_updates.append({
-            "id": line.id, "outcome": REFUSED if reason else ACCEPTED, "reason": reason,
-            "deadline_at": activity.deadline_for(line.day) if reason == LATE else None,
-            "decided_at": now})
+            "id": line.id, "outcome": outcome, "reason": reason,
+            "deadline_at": _moment_missed(activity, line, reason, zone), "decided_at": now})
         booking = bookings.get((line.child_id, line.activity_id, line.day))
         # A cell changed since (a closure released it) is left as it now is.
         if booking is not None and booking.last_line_id == line.id and booking.is_pending:
-            state = line.from_state if reason else FINAL_STATE_FOR[line.action]
-            booking_updates.append({"id": booking.id, "state": state, "updated_at": now})
+            booking_updates.append({"id": booking.id, "state": state,
+                                    "waiting_position": position, "updated_at": now})
     db.session.execute(update(RequestLine), line_updates)
     if booking_updates:
         db.session.execute(update(Booking), booking_updates)
+    # Places freed by accepted absences go to the first in line (the activities are
+    # locked above: no other worker counts or gives them meanwhile).
+    promoted = [booking for activity_id, freed_days in sorted(freed.items())
+                for booking in promote(activities[activity_id], freed_days)]
+    promoted_ids = [b.id for b in promoted]
     db.session.expire_all()
+    return _with_families(promoted_ids)
+
+
+def _with_families(booking_ids):
+    if not booking_ids:
+        return []
+    return db.session.scalars(select(Booking).where(Booking.id.in_(booking_ids)).options(
+        selectinload(Booking.child).selectinload(Child.family),
+        selectinload(Booking.activity)).order_by(Booking.day)).all()
 
 
 def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True):
     """Why a line is refused, or None when it is accepted."""
+    if line.action == LEAVE:  # leaving a waiting list: always possible
+        return None
     not_running = calendar.why_not_running(activity, line.day)
     if not_running:
         return not_running
     if not is_enrolled(enrolled, line.child_id, activity.id, line.day):
         return NOT_ENROLLED
-    if deadline_applies and not activity.is_in_time(line.day, submitted_at):
+    if deadline_applies and not activity.is_in_time(line.day, submitted_at, line.action,
+                                                    calendar.zone):
         return LATE
+    if (deadline_applies and line.action == RESERVE
+            and not activity.is_open(line.day, submitted_at)):
+        return TOO_EARLY
     if (line.action == RESERVE and activity.capacity is not None
             and taken[(activity.id, line.day)] >= activity.capacity):
         return FULL
     return None
 
 
+def _moment_missed(activity, line, reason, zone):
+    """What a refusal says: the deadline a late line missed, or when a day asked too
+    early opens."""
+    if reason == LATE:
+        return activity.deadline_for(line.day, line.action, zone)
+    if reason == TOO_EARLY:
+        return activity.opens_at(line.day)
+    return None
+
+
 def _places_taken(activities, first_day, last_day):
-    """Places taken per (activity, day): reserved cells, and reserved ones whose absence
-    is not decided yet."""
-    taken = Counter()
-    if not activities:
-        return taken
-    rows = db.session.execute(
-        select(Booking.activity_id, Booking.day, func.count())
-        .where(Booking.activity_id.in_([a.id for a in activities]),
-               Booking.day.between(first_day, last_day),
-               Booking.state.in_((RESERVED, PENDING_ABSENCE)))
-        .group_by(Booking.activity_id, Booking.day)).all()
-    for activity_id, day, count in rows:
-        taken[(activity_id, day)] = count
-    return taken
+    return places_taken([a.id for a in activities], first_day, last_day)
 
 
 def lock_request(request_id):

@@ -28,5 +28,6 @@ from blueprints.admin import (  # noqa: F401
     statements,
     tariffs,
     tasks,
+    waiting,
 )
 from blueprints.admin.blueprint import bp  # noqa: F401  (registered by the app factory)

@@ -32,10 +32,40 @@ from blueprints.common.forms import REQUIRED, ConfirmForm
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
+from jobs.waiting import tell_promoted
 from models import Activity, AuditEvent, Closure, Enrollment
 from models.calendar import school_year_label, school_year_of
 from models.clock import paris_today as today
+from models.deadlines import (
+    CLEAR_DAYS,
+    COUNT_RANGE,
+    DAYS_BEFORE,
+    HOURS_BEFORE,
+    MAX_HORIZON_DAYS,
+    MONTH_BEFORE,
+    WEEK_BEFORE,
+    count_fits,
+)
+from models.waiting import all_waiting, lock_activity, promote
 from security import admin_only
+
+DEADLINE_KINDS = [
+    SelectChoice(DAYS_BEFORE, _l("N jours avant le jour, à l'heure limite")),
+    SelectChoice(HOURS_BEFORE, _l("N heures avant le début de l'activité")),
+    SelectChoice(WEEK_BEFORE, _l("Pour toute la semaine : le jour N de la semaine précédente "
+                                 "(1 = lundi … 7 = dimanche), à l'heure limite")),
+    SelectChoice(MONTH_BEFORE, _l("Pour tout le mois : le N du mois précédent, à l'heure "
+                                  "limite")),
+    SelectChoice(CLEAR_DAYS, _l("N jours francs avant le premier jour des vacances scolaires "
+                                "(hors vacances : avant le jour même)")),
+]
+COUNT_HELP = _l("Selon le type : nombre de jours, d'heures, jour de la semaine (1 à 7) ou "
+                "jour du mois (1 à 31).")
+
+
+def _count_message(kind):
+    low, high = COUNT_RANGE.get(kind, (0, 60))
+    return _("Pour ce type de délai, N va de %(low)s à %(high)s.", low=low, high=high)
 
 
 class ActivityForm(FlaskForm):
@@ -45,19 +75,62 @@ class ActivityForm(FlaskForm):
     weekdays = CheckboxesField(_l("Jours de fonctionnement"), choices=WEEKDAY_CHOICES,
                                validators=[DataRequired(_l("Choisissez au moins un jour."))])
     runs_in_school_holidays = BooleanField(_l("Fonctionne aussi pendant les vacances scolaires"))
+    holidays_only = BooleanField(_l("Uniquement pendant les vacances scolaires (accueil de "
+                                    "loisirs)"))
     includes_meal = BooleanField(_l("Comprend un repas (compte des repas)"))
     capacity = IntegerField(_l("Capacité (places par jour)"),
                             validators=[Optional(), NumberRange(min=1, max=10000)],
                             description=_l("Laisser vide si le nombre de places n'est pas "
                                            "limité."))
-    deadline_days = IntegerField(_l("Délai : nombre de jours avant"),
-                                 validators=[InputRequired(REQUIRED), NumberRange(min=0, max=60)])
-    deadline_time = TimeField(_l("Délai : heure limite"), validators=[InputRequired(REQUIRED)])
+    deadline_kind = SelectField(_l("Délai pour réserver : type"), choices=DEADLINE_KINDS,
+                                default=DAYS_BEFORE)
+    deadline_days = IntegerField(_l("Délai pour réserver : N"), description=COUNT_HELP,
+                                 validators=[InputRequired(REQUIRED), NumberRange(min=0, max=720)])
+    deadline_time = TimeField(_l("Délai pour réserver : heure limite"),
+                              validators=[InputRequired(REQUIRED)])
     deadline_working_days = BooleanField(_l("Compter seulement les jours ouvrés (hors samedis, "
                                             "dimanches et jours fériés)"))
+    cancel_deadline_kind = SelectField(_l("Délai pour annuler : type"),
+                                       choices=[SelectChoice("", _l("Comme pour réserver")),
+                                                *DEADLINE_KINDS],
+                                       default="", filters=[lambda kind: kind or ""])
+    cancel_deadline_days = IntegerField(_l("Délai pour annuler : N"), description=COUNT_HELP,
+                                        validators=[Optional(), NumberRange(min=0, max=720)])
+    cancel_deadline_time = TimeField(_l("Délai pour annuler : heure limite"),
+                                     validators=[Optional()])
+    cancel_deadline_working_days = BooleanField(_l("Pour annuler, compter seulement les jours "
+                                                   "ouvrés"))
+    booking_horizon_days = IntegerField(
+        _l("Réservable au plus tôt (jours à l'avance)"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_HORIZON_DAYS)],
+        description=_l("Laisser vide pour ouvrir toute l'année scolaire. Par exemple 100 : "
+                       "un jour ouvre aux réservations 100 jours avant."))
+    waiting_list = BooleanField(_l("Liste d'attente quand un jour est complet"))
+    promote_by_hand = BooleanField(_l("Le service attribue lui-même les places libérées "
+                                      "(sinon le premier de la liste d'attente les reçoit)"))
     position = IntegerField(_l("Ordre d'affichage"), default=0,
                             validators=[Optional(), NumberRange(min=0, max=999)])
     active = BooleanField(_l("Activité proposée aux familles"), default=True)
+
+    def validate_deadline_days(self, field):
+        if field.data is not None and not count_fits(self.deadline_kind.data, field.data):
+            raise ValidationError(_count_message(self.deadline_kind.data))
+
+    def validate(self, extra_validators=None):
+        # The cancellation number and time are optional (unused without a kind of their
+        # own), so they are checked here, once every field has its data.
+        valid = super().validate(extra_validators)
+        kind = self.cancel_deadline_kind.data
+        if not kind:
+            return valid
+        days, at = self.cancel_deadline_days, self.cancel_deadline_time
+        if days.data is None:
+            days.errors = [*days.errors, REQUIRED]
+        elif not count_fits(kind, days.data):
+            days.errors = [*days.errors, _count_message(kind)]
+        if at.data is None:
+            at.errors = [*at.errors, REQUIRED]
+        return valid and not days.errors and not at.errors
 
     def validate_end_time(self, field):
         if self.start_time.data and field.data and field.data <= self.start_time.data:
@@ -90,18 +163,38 @@ def edit_activity(activity_id):
 def _save_activity(form, activity):
     if form.validate_on_submit():
         weekdays = "".join(sorted(form.weekdays.data))
+        if activity.id is not None:
+            lock_activity(activity.id)  # places are counted and given one at a time
         form.populate_obj(activity)
         activity.weekdays = weekdays
+        _keep_cancel_defaults(activity)
         activity.position = form.position.data or 0
         db.session.add(activity)
         db.session.flush()
         AuditEvent.record(current_user, "activity.saved", activity)
+        _promote_after_change(activity)
         db.session.commit()
         flash(_("Activité enregistrée. Le planning des familles applique ces règles dès "
                 "maintenant."), "success")
         return redirect(url_for("admin.activities"))
     status = form_status()
     return render_page("admin/activities/form.html", form=form, activity=activity), status
+
+
+def _promote_after_change(activity):
+    """A capacity raised frees places: the waiting lists from today on give
+    them to the first in line, who are emailed."""
+    days = {b.day for b in all_waiting(today()) if b.activity_id == activity.id}
+    tell_promoted(promote(activity, days))
+
+
+def _keep_cancel_defaults(activity):
+    """Without a rule of its own, cancelling follows the reservation rule: the unused
+    cancellation fields keep a value (their columns are not nullable)."""
+    activity.cancel_deadline_kind = activity.cancel_deadline_kind or None
+    if activity.cancel_deadline_kind is None:
+        activity.cancel_deadline_days = activity.cancel_deadline_days or 0
+        activity.cancel_deadline_time = activity.cancel_deadline_time or time(10, 0)
 
 
 class ClosureForm(FlaskForm):

@@ -33,6 +33,7 @@ PAGE_SIZE = 100
 # Every action the portal logs, in words: the one place that names them (a test checks
 # that each action recorded in the code has its label here).
 ACTIONS = {
+    "waiting.promoted": _l("Place attribuée depuis la liste d'attente"),
     "family.erased": _l("Famille effacée à sa demande"),
     "retention.purged": _l("Purge des données arrivées au terme de leur conservation"),
     "attendance.reconciled": _l("Pointage rapproché des réservations"),

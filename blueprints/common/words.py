@@ -7,51 +7,65 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from models.period import IN_PROGRESS, NOT_RESERVED
+from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
+from models.period import IN_PROGRESS, NOT_RESERVED, ON_WAITING_LIST
 from models.planning import (
     ABSENCE,
     ABSENT,
     CLOSED,
+    LEAVE,
     NONE,
     NOT_ON_THAT_WEEKDAY,
     PENDING_ABSENCE,
+    PENDING_LEAVE,
     PENDING_RESERVATION,
     PUBLIC_HOLIDAY,
     RESERVE,
     RESERVED,
+    SCHOOL_DAY,
     SCHOOL_HOLIDAY,
+    WAITING,
 )
-from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED
+from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED, TOO_EARLY, WAITLISTED
 
 STATES = {
     NONE: _l("Non réservé"), RESERVED: _l("Réservé"), ABSENT: _l("Absent"),
     PENDING_RESERVATION: _l("Réservation en attente"), PENDING_ABSENCE: _l("Absence en attente"),
+    WAITING: _l("En liste d'attente"), PENDING_LEAVE: _l("Sortie de la liste d'attente en cours"),
 }
-VERBS = {RESERVE: _l("Réserver"), ABSENCE: _l("Signaler une absence")}
-NOUNS = {RESERVE: _l("réservation"), ABSENCE: _l("absence")}
+VERBS = {RESERVE: _l("Réserver"), ABSENCE: _l("Signaler une absence"),
+         LEAVE: _l("Quitter la liste d'attente")}
+NOUNS = {RESERVE: _l("réservation"), ABSENCE: _l("absence"), LEAVE: _l("sortie de liste d'attente")}
 # Whole phrases for each action, never a noun glued into a sentence: French elides
 # ("demande d'absence") and other languages order words their own way.
 REQUEST_PHRASES = {
     "title": {RESERVE: _l("Demande de réservation du %(when)s"),
-              ABSENCE: _l("Demande d'absence du %(when)s")},
+              ABSENCE: _l("Demande d'absence du %(when)s"),
+              LEAVE: _l("Sortie de liste d'attente du %(when)s")},
     "received": {RESERVE: _l("Nous avons bien reçu votre demande de réservation, envoyée le "
                              "%(when)s :"),
                  ABSENCE: _l("Nous avons bien reçu votre demande d'absence, envoyée le "
-                             "%(when)s :")},
+                             "%(when)s :"),
+                 LEAVE: _l("Nous avons bien reçu votre demande de sortie de la liste "
+                           "d'attente, envoyée le %(when)s :")},
     "decided": {RESERVE: _l("Votre demande de réservation envoyée le %(when)s a été traitée :"),
-                ABSENCE: _l("Votre demande d'absence envoyée le %(when)s a été traitée :")},
+                ABSENCE: _l("Votre demande d'absence envoyée le %(when)s a été traitée :"),
+                LEAVE: _l("Votre demande de sortie de la liste d'attente envoyée le %(when)s "
+                          "a été traitée :")},
 }
 
 
 # Why a line was refused, by the reason the job stored (models/requests.py); "late" says
-# its deadline (%(deadline)s).
+# its deadline (%(deadline)s), "too early" when the day opens.
 REFUSALS = {
     LATE: _l("hors délai : la date limite était le %(deadline)s"),
+    TOO_EARLY: _l("trop tôt : les réservations de ce jour ouvrent le %(deadline)s"),
     NOT_ENROLLED: _l("votre enfant n'est pas inscrit à cette activité pour cette année "
                      "scolaire"),
     FULL: _l("complet : il n'y a plus de place ce jour-là"),
     PUBLIC_HOLIDAY: _l("jour férié : l'activité n'a pas lieu"),
     SCHOOL_HOLIDAY: _l("vacances scolaires : l'activité n'a pas lieu"),
+    SCHOOL_DAY: _l("l'activité n'a lieu que pendant les vacances scolaires"),
     CLOSED: _l("fermeture exceptionnelle : l'activité n'a pas lieu ce jour-là"),
     NOT_ON_THAT_WEEKDAY: _l("l'activité n'a pas lieu ce jour de la semaine"),
 }
@@ -60,22 +74,28 @@ SKIPS = {
     NOT_ON_THAT_WEEKDAY: _l("l'activité n'a pas lieu ce jour-là"),
     PUBLIC_HOLIDAY: _l("jours fériés"),
     SCHOOL_HOLIDAY: _l("vacances scolaires"),
+    SCHOOL_DAY: _l("jours d'école (l'activité n'a lieu que pendant les vacances)"),
     CLOSED: _l("fermetures exceptionnelles"),
     NOT_ENROLLED: _l("pas d'inscription pour cette année scolaire"),
     IN_PROGRESS: _l("une demande est déjà en cours"),
     NOT_RESERVED: _l("pas de réservation à annuler"),
+    ON_WAITING_LIST: _l("déjà en liste d'attente"),
 }
 ALREADY_DONE = {RESERVE: _l("déjà réservé"), ABSENCE: _l("absence déjà signalée")}
-OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente")}
+OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente"),
+            WAITLISTED: _l("en liste d'attente")}
 
 
 # The codes the models store, by name, for templates to compare with (booking.state ==
 # states.PENDING_ABSENCE) instead of repeating string literals.
 states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
                          PENDING_RESERVATION=PENDING_RESERVATION,
-                         PENDING_ABSENCE=PENDING_ABSENCE)
-reasons = SimpleNamespace(LATE=LATE, NOT_ENROLLED=NOT_ENROLLED, FULL=FULL,
+                         PENDING_ABSENCE=PENDING_ABSENCE, WAITING=WAITING,
+                         PENDING_LEAVE=PENDING_LEAVE)
+reasons = SimpleNamespace(LATE=LATE, TOO_EARLY=TOO_EARLY, NOT_ENROLLED=NOT_ENROLLED,
+                          FULL=FULL,
                           PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
+                          SCHOOL_DAY=SCHOOL_DAY,
                           CLOSED=CLOSED, NOT_ON_THAT_WEEKDAY=NOT_ON_THAT_WEEKDAY)
 
 
@@ -97,3 +117,9 @@ def planning_words():
                               for kind, phrases in REQUEST_PHRASES.items()}}
         setattr(g, key, words)
     return words
+
+
+# The deadline kinds (models/deadlines.py), by name, for the rules in words.
+deadline_kinds = SimpleNamespace(DAYS_BEFORE=DAYS_BEFORE, HOURS_BEFORE=HOURS_BEFORE,
+                                 WEEK_BEFORE=WEEK_BEFORE, MONTH_BEFORE=MONTH_BEFORE,
+                                 CLEAR_DAYS=CLEAR_DAYS)

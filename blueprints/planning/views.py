@@ -163,7 +163,7 @@ def cell():
         abort(404)
     child = own_or_404(Child, _id_arg("enfant"))
     activity = _activity_or_404(_id_arg("activite"))
-    return _render_cell(single_cell(child, activity, day),
+    return _render_cell(single_cell(child, activity, day, zone=current_town().holiday_zone),
                         changed=request.args.get("changee") == "1")
 
 
@@ -186,7 +186,8 @@ def tap():
     db.session.commit()
     changed = new_request is None
     if is_htmx():
-        return _render_cell(single_cell(child, activity, day), changed=changed)
+        return _render_cell(single_cell(child, activity, day, zone=current_town().holiday_zone),
+                            changed=changed)
     if changed:
         flash(_changed_note(booking.state), "info")
     else:
