@@ -41,7 +41,14 @@ run: setup
 # REDIS_URL to run it against PostgreSQL and another Redis (as .ci/run does),
 # PORTAIL_TEST_TODAY=YYYY-MM-DD to run it as if today were that day, and
 # PYTEST_ARGS to pass pytest more arguments (e.g. PYTEST_ARGS=--ignore=tests/e2e).
-test: install translations
+# axe-core for the browser tests' accessibility checks, from tests/e2e's own lockfile.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q npm >/dev/null)
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install translations $(AXE)
 	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || \
 	  (echo "Chromium is needed for the browser tests: installing Debian's package." && \
 	   apt-get install -y -q chromium >/dev/null)

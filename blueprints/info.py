@@ -17,7 +17,15 @@ from blueprints.common.forms import REQUIRED, ReplyForm
 from blueprints.common.limits import per_account, succeeded
 from blueprints.common.pages import form_status, render_page
 from extensions import db, limiter
-from models import Activity, AuditEvent, ContactMessage, ContactThread, RulesVersion, TownPage
+from models import (
+    AccessibilityStatement,
+    Activity,
+    AuditEvent,
+    ContactMessage,
+    ContactThread,
+    RulesVersion,
+    TownPage,
+)
 from models.info import MISC
 from security import parent_required
 
@@ -110,6 +118,12 @@ def guide():
 @bp.get("/infos-diverses")
 def misc():
     return render_page("info/misc.html", page=TownPage.get(MISC))
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    """The déclaration d'accessibilité (RGAA 4.1), public like the guide."""
+    return render_page("info/accessibility.html", statement=AccessibilityStatement.current())
 
 
 @bp.get("/reglement-interieur")

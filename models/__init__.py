@@ -1,4 +1,5 @@
 """Models and the domain rules that belong to them. No Flask request code here."""
+from models.accessibility import AccessibilityStatement
 from models.attendance import Attendance
 from models.audit import AuditEvent
 from models.billing import (
@@ -35,6 +36,7 @@ from models.town import Town
 from models.user import User, UserSession
 
 __all__ = [
+    "AccessibilityStatement",
     "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson",
     "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "Campaign",
     "ChangeRequest", "Child", "ChildAnswer", "ChildAuthorization", "Closure", "ContactMessage",

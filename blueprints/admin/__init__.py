@@ -1,6 +1,7 @@
 """The staff area (agents and admins): one module per part of the work."""
 # Each module registers its routes on the area's blueprint.
 from blueprints.admin import (  # noqa: F401
+    accessibility,
     activities,
     audit,
     billing,

@@ -92,7 +92,8 @@ class ChangePasswordForm(FlaskForm):
 
 class ChangeEmailForm(FlaskForm):
     new_email = email_field(_l("Nouvelle adresse email"))
-    current_password = PasswordField(_l("Mot de passe actuel"),
+    # Its own id: the password form on the same page (/compte) has a current_password too.
+    current_password = PasswordField(_l("Mot de passe actuel"), id="email_current_password",
                                      validators=[DataRequired(REQUIRED)],
                                      render_kw={"autocomplete": "current-password"})
 

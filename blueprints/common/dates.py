@@ -32,6 +32,11 @@ def moment_in_words(moment):
     return _format_moment(moment, _("EEEE d MMMM 'à' HH:mm"), str(get_locale()))
 
 
+def short_moment(moment):
+    """A naive-UTC datetime as Paris time, short: 'jeu. 3/12 à 10:00'."""
+    return _format_moment(moment, _("EEE d/M 'à' HH:mm"), str(get_locale()))
+
+
 def short_day(day):
     """'lun. 7/9', as in the planning's column titles."""
     return _format_day(day, _("EEE d/M"), str(get_locale()))

@@ -86,7 +86,9 @@ def period_submit():
         else:
             flash(_("Cette demande avait déjà été envoyée : elle n'a pas été enregistrée une "
                     "seconde fois."), "info")
-        return redirect(url_for("planning.index", vue="mois", date=form.first_day.data))
+        # The list: every cell of the month at every width (a phone's month is a calendar
+        # of initials), each settling by itself.
+        return redirect(url_for("planning.index", vue="liste", date=form.first_day.data))
     if not form.errors:
         form.form_errors.append(_("Ce formulaire n'est plus valide : rechargez la page."))
     return render_page("planning/period.html", form=form, groups=None), 422

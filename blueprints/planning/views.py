@@ -15,6 +15,7 @@ from blueprints.common.pager import page_of
 from blueprints.common.pages import current_town, own_or_404, render_alert, render_page
 from blueprints.common.words import planning_words
 from blueprints.planning.blueprint import bp
+from blueprints.planning.compact import layout
 from blueprints.planning.forms import MAX_ID, CellForm
 from extensions import db
 from jobs.requests import enqueue_request
@@ -136,13 +137,22 @@ def index():
     any_locked = any(cell.locked and cell.day >= paris_today() for d in plan for cell in d.cells)
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
                        period=period, views=VIEWS, today=paris_today(), bad_date=bad_date,
-                       any_locked=any_locked)
+                       any_locked=any_locked, next_week=next_week(period.view, zone),
+                       **layout(plan, period.view))
+
+
+def next_week(view, zone):
+    """Where « Semaine prochaine » lands: the first school day of next week, in the
+    week view being looked at (or the week view)."""
+    monday = paris_today() - timedelta(days=paris_today().weekday()) + timedelta(weeks=1)
+    return {"vue": view if view in WEEK_VIEWS else DEFAULT_VIEW,
+            "date": _landing("semaine", monday, zone).isoformat()}
 
 
 def _render_cell(cell, changed=False):
     """Only the cell: the tap answer and what a pending cell polls. `changed`: the tap
     found the cell changed since the page was shown, and the cell says so."""
-    return render_template("planning/_cell.html", cell=cell, compact=False, changed=changed)
+    return render_template("planning/_cell.html", cell=cell, changed=changed)
 
 
 def _id_arg(name):

@@ -32,6 +32,53 @@
     alerts.replaceChildren(box);
   });
 
+  // After an htmx swap the focus stays on what changed (a tapped cell, the new period's
+  // heading) instead of falling to <body>, and a polite live region says a cell's new
+  // state or refusal. A cell that polls while the person is elsewhere keeps quiet about
+  // focus: only focus that was inside the old element, or lost, is moved.
+  function focusTarget(element) {
+    if (element.id === "planning") return document.getElementById("planning-title");
+    var button = element.querySelector("button:not([disabled])");
+    if (button) return button;
+    if (!element.hasAttribute("tabindex")) element.setAttribute("tabindex", "-1");
+    return element;
+  }
+
+  function cellWords(cell) {
+    var words = [cell.dataset.say];
+    cell.querySelectorAll(".cell__refusal, .cell__changed").forEach(function (note) {
+      words.push(note.textContent.trim());
+    });
+    return words.join(". ");
+  }
+
+  document.addEventListener("htmx:before:swap", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var target = ctx && ctx.target;
+    if (!target || !target.id || target.id === "alerts") return;
+    ctx.portailSwap = {
+      id: target.id,
+      hadFocus: target.contains(document.activeElement),
+      said: target.dataset.say ? cellWords(target) : null
+    };
+  });
+
+  document.addEventListener("htmx:after:swap", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var before = ctx && ctx.portailSwap;
+    if (!before) return;
+    ctx.portailSwap = null;
+    var element = document.getElementById(before.id);
+    if (!element) return;
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (before.hadFocus || lost) focusTarget(element).focus({ preventScroll: true });
+    var announce = document.getElementById("announce");
+    if (announce && element.dataset.say) {
+      var said = cellWords(element);
+      if (said !== before.said) announce.textContent = said;
+    }
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setupMenu);
   } else {
