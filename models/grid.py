@@ -149,3 +149,11 @@ def single_cell(child, activity, day, now=None):
     return Cell(child=child, activity=activity, day=day,
                 state=booking.state if booking else NONE, deadline=activity.deadline_for(day),
                 now=now or utcnow(), last_line=booking.last_line if booking else None)
+
+
+def cell_of(booking, child, activity, last_line, now=None):
+    """The cell of a booking just written, with the line written on it (the tap's
+    answer): built from what is loaded, no query needed."""
+    return Cell(child=child, activity=activity, day=booking.day, state=booking.state,
+                deadline=activity.deadline_for(booking.day), now=now or utcnow(),
+                last_line=last_line)

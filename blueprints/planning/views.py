@@ -21,7 +21,8 @@ from jobs.requests import enqueue_request
 from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day
 from models.clock import paris_today
-from models.grid import family_planning, single_cell
+from models.db_tools import end_reads, takes_write_lock_itself
+from models.grid import cell_of, family_planning, single_cell
 from models.requests import ask_for_cell, is_requestable
 from security import is_htmx, safe_next
 
@@ -134,6 +135,7 @@ def index():
     family = _family()
     plan = family_planning(family.children, period.first, period.last, zone)
     any_locked = any(cell.locked and cell.day >= paris_today() for d in plan for cell in d.cells)
+    end_reads()  # everything the page shows is loaded: no transaction open while it renders
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
                        period=period, views=VIEWS, today=paris_today(), bad_date=bad_date,
                        any_locked=any_locked)
@@ -168,10 +170,15 @@ def cell():
 
 
 @bp.post("/activites/case")
+@takes_write_lock_itself
 def tap():
     """A tap on a cell: what its button said, reserve or declare an absence. The cell
     turns pending at once; a job decides, and the cell settles by itself. A cell that
-    changed since the page was shown is answered as it now is, and nothing is asked."""
+    changed since the page was shown is answered as it now is, and nothing is asked.
+
+    Everything is read before the write transaction (ask_for_cell takes the lock for
+    its few statements only) and the answer is rendered after its commit, from what
+    is loaded: no transaction is open while Python works."""
     form = CellForm()
     if not form.validate_on_submit():
         return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
@@ -179,6 +186,7 @@ def tap():
     child = own_or_404(Child, form.enfant.data)
     activity = _activity_or_404(form.activite.data)
     day = form.jour.data
+    current_town()  # the page layout's town, read now rather than after the commit
     booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
                                         form.action.data, form.etat.data)
     if new_request is not None:
@@ -186,7 +194,9 @@ def tap():
     db.session.commit()
     changed = new_request is None
     if is_htmx():
-        return _render_cell(single_cell(child, activity, day), changed=changed)
+        shown = single_cell(child, activity, day) if changed else \
+            cell_of(booking, child, activity, new_request.lines[0])
+        return _render_cell(shown, changed=changed)
     if changed:
         flash(_changed_note(booking.state), "info")
     else:
