@@ -28,11 +28,11 @@ def enqueue_request(request):
 def _queue_emails(request, kind, subject):
     for user in request.recipients():
         queue_email(user.email, f"request_{kind}", subject,
-                    dedupe_key=f"request-{request.id}-{kind}-{user.id}", user=user,
+                    dedupe_key=f"request-{request.id}-{kind}-{user.id}", urgent=True, user=user,
                     request=request, requests_url=external_url("planning.requests"))
 
 
-@job
+@job(urgent=True)
 def process_request(request_id):
     """Receipt, decision, decision email. Safe to run twice: each email is queued once
     (dedupe keys) and a processed request is not decided again."""
