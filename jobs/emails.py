@@ -52,8 +52,9 @@ def queue_email(to_address, template, subject, dedupe_key=None, locale=None, urg
 
 
 def enqueue_email(email_id, urgent=False):
+    """The job of an email just stored in the outbox."""
     enqueue_after_commit(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY,
-                         urgent=urgent)
+                         urgent=urgent, new=True)
 
 
 @job

@@ -22,7 +22,7 @@ def job_id(request_id):
 
 def enqueue_request(request):
     """Process the request once the transaction that saved it commits."""
-    enqueue_after_commit(process_request, request.id, job_id=job_id(request.id))
+    enqueue_after_commit(process_request, request.id, job_id=job_id(request.id), new=True)
 
 
 def _queue_emails(request, kind, subject):
