@@ -9,6 +9,7 @@ from jobs import enqueue, enqueue_after_commit, job
 from jobs.emails import external_url, queue_email
 from jobs.sweep import sweeper
 from models import Request, Town
+from models.db_tools import begin_write
 from models.requests import lock_request
 
 # A request still "received" this long after it was sent has lost its job (Redis was
@@ -36,8 +37,12 @@ def _queue_emails(request, kind, subject):
 def process_request(request_id):
     """Receipt, decision, decision email. Safe to run twice: each email is queued once
     (dedupe keys) and a processed request is not decided again."""
+    # It writes what it reads (the receipt in the outbox): on SQLite the write lock is
+    # taken first, or another writer committing in between makes it fail at once.
+    begin_write()
     request = db.session.get(Request, request_id)
     if request is None:
+        db.session.rollback()
         return "missing"
     _queue_emails(request, "receipt", _l("Demande reçue"))
     db.session.commit()  # the receipt goes out even if deciding fails

@@ -157,3 +157,41 @@ def test_a_tap_and_the_week_cost_the_same_statements_for_a_bigger_family(client,
     _enroll_more_children(family, 4)
     large = _tap_and_week_statements(client, second, "Léa")
     assert small == large
+
+
+def test_a_decision_job_survives_a_write_committed_while_it_reads(app, client, planning,
+                                                                  run_jobs, mailbox):
+    """Under a rush, emails are stored by other workers while a decision job reads its
+    request: on SQLite the job must not fail with "database is locked"."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    login(client, *planning.PARENT)
+    day = upcoming_day(activity("APS Soir"))
+    tap(client, "Léa", "APS Soir", day)
+    request_id = db.session.scalar(select(Request.id))
+    db.session.commit()
+    wrote = []
+
+    def another_worker_writes(_conn, _cursor, statement, *_args):
+        if uri.startswith("sqlite:///") and not wrote and "FROM requests" in statement:
+            # Another worker tries to write now; if the job holds the lock, it cannot
+            # (and would wait its turn), which is the point.
+            other = sqlite3.connect(uri.removeprefix("sqlite:///"), isolation_level=None,
+                                    timeout=0)
+            try:
+                other.execute("INSERT INTO audit_events (at, action, target_type, details) "
+                              "VALUES (CURRENT_TIMESTAMP, 'worker.wrote', '', '{}')")
+            except sqlite3.OperationalError:
+                pass
+            finally:
+                other.close()
+            wrote.append(True)
+
+    from jobs.requests import process_request
+
+    event.listen(db.engine, "after_cursor_execute", another_worker_writes)
+    try:
+        assert process_request(request_id) == "processed"
+    finally:
+        event.remove(db.engine, "after_cursor_execute", another_worker_writes)
+    db.session.expire_all()
+    assert db.session.scalar(select(Request.status)) == "processed"
