@@ -9,9 +9,11 @@ import cli
 import config as settings
 import security
 from blueprints import common
+from blueprints.common import caching
 from blueprints.common.pages import select_locale
 from extensions import babel, compress, csrf, db, limiter, login_manager, mail, migrate
 from models.clock import start_test_clock
+from models.db_tools import begin_immediate
 
 
 def create_app(config=None):
@@ -39,6 +41,7 @@ def create_app(config=None):
     login_manager.init_app(app)
     security.init_app(app)
     common.init_app(app)
+    caching.init_app(app)
 
     _register_blueprints(app)
     cli.init_app(app)
@@ -66,8 +69,10 @@ def _tune_sqlite(app):
 
     @event.listens_for(engine, "begin")
     def begin(connection):
-        immediate = connection.get_execution_options().get("sqlite_immediate")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if connection.get_execution_options().get("sqlite_immediate"):
+            begin_immediate(connection.connection.dbapi_connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     @app.before_request
     def writes_take_the_lock_first():
@@ -77,7 +82,12 @@ def _tune_sqlite(app):
         # busy_timeout says. A GET that writes all the same (the audit log of what it
         # showed, a link's one effect, the session's last visit) does it in a new
         # transaction that takes the lock first: begin_write() (AuditEvent.record_shown).
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # A view marked @takes_write_lock_itself reads first, then calls begin_write()
+        # around its writes only (the tap): the lock is held for milliseconds, not for
+        # the whole request.
+        view = app.view_functions.get(request.endpoint)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(
+                view, "takes_write_lock_itself", False):
             db.session.connection(execution_options={"sqlite_immediate": True})
 
 

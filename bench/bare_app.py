@@ -8,7 +8,7 @@ FRAGMENT = '<div class="cell cell--pending_reservation">' + "x" * 900 + "</div>"
 def create_app():
     app = Flask(__name__)
 
-    @app.post("/bare")
+    @app.route("/bare", methods=["GET", "POST"])
     def bare():
         return FRAGMENT
 

@@ -111,7 +111,7 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec, workers):
+def gunicorn(app_spec, workers, warm_path="/"):
     port = free_port()
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
@@ -124,10 +124,31 @@ def gunicorn(app_spec, workers):
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        _warm_up(url + warm_path, workers)
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _warm_up(url, workers, seconds=60):
+    """Wait until every worker has booted (each answers one request), so that the timed
+    run measures requests, not imports."""
+    import urllib.error
+    import urllib.request
+
+    give_up = time.monotonic() + seconds
+    answered = 0
+    while answered < 4 * workers and time.monotonic() < give_up:
+        try:
+            urllib.request.urlopen(url, timeout=10).read()
+            answered += 1
+        except urllib.error.HTTPError:
+            answered += 1  # a 4xx or a redirect answers as well
+        except OSError:
+            time.sleep(0.1)
+    time.sleep(0.5)
 
 
 PERCENTILES_LUA = """
@@ -149,8 +170,11 @@ def wrk(url, seconds, connections, threads=2, request_lua="", headers=()):
                "-s", script.name]
     for header in headers:
         command += ["-H", header]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    finished = subprocess.run(command + [url], capture_output=True, text=True, check=True)
+    output = finished.stdout
     os.unlink(script.name)
+    if finished.stderr.strip():
+        print("wrk:", finished.stderr.strip()[:500], file=sys.stderr)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {int(p): int(us) / 1000 for p, us in re.findall(r"^P(\d+) (\d+)$", output,
                                                                re.MULTILINE)}

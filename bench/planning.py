@@ -1,11 +1,13 @@
-"""Planning figures of issue 3: the tap fragment, the first load on a phone, SQL queries
-per tap and per week page (1 and 4 children), throughput of the tap endpoint against a
-bare Flask endpoint, and latency of the week page under 20 concurrent users.
+"""Planning figures of issues 3 and 18: the tap fragment, the first load on a phone, SQL
+queries per tap and per week page (1 and 4 children), and for 1, 2, 4 and 8 gunicorn
+workers the throughput of taps and of the week page (4 children) as a ratio to a bare
+Flask endpoint measured in the same run (20 connections). Each tap is a new cell.
 
     .venv/bin/python bench/planning.py                      # SQLite
     .venv/bin/python bench/planning.py --database-url postgresql://postgres@127.0.0.1/portail_bench
 
-Needs wrk (apt-get install wrk). Prints the figures; BENCHMARKS.md keeps them.
+Options: --seconds (each wrk run, 5), --workers (1,2,4,8). Needs wrk (apt-get install
+wrk). Prints the figures; BENCHMARKS.md keeps them.
 """
 import argparse
 import json
@@ -55,7 +57,7 @@ def running_days(activity, count, zone):
     from models.planning import PlanningCalendar
 
     start = date.today() + timedelta(days=14)
-    calendar = PlanningCalendar(zone, start, start + timedelta(days=400))
+    calendar = PlanningCalendar(zone, start, start + timedelta(days=count * 4 + 60))
     days, day = [], start
     while len(days) < count:
         if calendar.runs(activity, day):
@@ -101,31 +103,58 @@ def first_load_weight(app, measured):
     return sizes
 
 
-def tap_lua(family, activities, zone):
-    """A wrk script that taps a different cell each time (no two taps on one cell)."""
+def tap_bodies(families, activities, zone, days=300):
+    """(family index, form body) of every cell of the families, each tapped once."""
     bodies = []
-    for activity in activities:
-        for day in running_days(activity, 120, zone):
-            for child in family.children:
-                bodies.append(f"enfant={child.id}&activite={activity.id}&jour={day.isoformat()}"
-                              "&action=reserve&etat=none")
-    items = ",".join(f'"{b}"' for b in bodies)
+    by_activity = {activity.id: running_days(activity, days, zone) for activity in activities}
+    for day_index in range(days):
+        for index, family in enumerate(families):
+            for activity in activities:
+                day = by_activity[activity.id][day_index]
+                for child in family.children:
+                    bodies.append((index, f"enfant={child.id}&activite={activity.id}"
+                                          f"&jour={day.isoformat()}&action=reserve&etat=none"))
+    return bodies
+
+
+def tap_lua(bodies, sessions):
+    """A wrk script tapping each cell of `bodies` once (wrk's threads take turns, so no
+    two requests tap the same cell), each as the parent of its family."""
+    items = ",".join(f'{{{index + 1},"{body}"}}' for index, body in bodies)
+    cookies = ",".join(f'"{cookie}"' for cookie, _ in sessions)
+    tokens = ",".join(f'"{token}"' for _, token in sessions)
     return f"""
 local bodies = {{{items}}}
-local counter = 0
+local cookies = {{{cookies}}}
+local tokens = {{{tokens}}}
+local created = 0
+function setup(thread)
+  created = created + 1
+  thread:set("id", created)
+end
+local n = 0
 request = function()
-  counter = counter + 1
-  local body = bodies[(counter % #bodies) + 1]
-  return wrk.format("POST", "/activites/case", nil, body)
+  n = n + 1
+  local item = bodies[((n - 1) * {THREADS} + id - 1) % #bodies + 1]
+  return wrk.format("POST", "/activites/case", {{
+    ["Cookie"] = "{COOKIE}=" .. cookies[item[1]], ["X-CSRFToken"] = tokens[item[1]],
+    ["HX-Request"] = "true", ["Content-Type"] = "application/x-www-form-urlencoded"}},
+    item[2])
 end
 """
+
+
+THREADS = 2
+COOKIE = "portail_session"
+FAMILIES = 6  # of 4 children each, for taps: enough fresh cells for every run
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url")
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--workers", default="1,2,4,8",
+                        help="gunicorn worker counts of the throughput curve")
     args = parser.parse_args()
     folder = common.prepare_environment(args.database_url)
     redis = common.start_redis(folder)
@@ -133,6 +162,45 @@ def main():
         run(args, folder)
     finally:
         redis.terminate()
+
+
+def more_families(db, activities, count):
+    """Families of 4 children like BENCH4, each with a parent logged in."""
+    from models import Child, Enrollment, Family, Guardian, User
+    from models.calendar import school_year_of
+    from models.clock import utcnow
+    from models.db_tools import begin_write
+
+    begin_write()  # the requests measured before wrote since this session last read
+    years = {school_year_of(date.today()) + n for n in range(3)}
+    made = []
+    for number in range(count):
+        family = Family(name=f"TAPS{number}")
+        guardian = Guardian(civility="Mme", first_name="Tap", last_name=f"Famille{number}")
+        family.guardians.append(guardian)
+        for index in range(4):
+            family.children.append(Child(first_name=f"Enfant{index + 1}", last_name="Tap",
+                                         birth_date=date(2018, 1, 1), planning_colour=index))
+        db.session.add(family)
+        db.session.flush()
+        db.session.add_all(Enrollment(child_id=child.id, activity_id=activity.id,
+                                      school_year=year)
+                           for child in family.children for activity in activities
+                           for year in years)
+        user = User(email=f"taps{number}@example.org", guardian=guardian,
+                    confirmed_at=utcnow())
+        user.set_password("mot de passe du banc")
+        db.session.add(user)
+        made.append((user.email, "mot de passe du banc", family))
+    db.session.commit()
+    return made
+
+
+def session_of(app, login):
+    client = app.test_client()
+    common.login(client, login[0], login[1])
+    token = common.csrf_token(client.get("/activites").get_data(as_text=True))
+    return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value, token
 
 
 def run(args, folder):
@@ -160,34 +228,46 @@ def run(args, folder):
         weights = first_load_weight(app, per_family[4])
         results["first_load_gzip_bytes"] = weights
         results["first_load_total_gzip_bytes"] = sum(weights.values())
-        family = logins[4][2]
-        lua = tap_lua(family, activities, zone)
+        tappers = more_families(db, activities, FAMILIES)
+        sessions = [session_of(app, login) for login in tappers]
+        bodies = tap_bodies([login[2] for login in tappers], activities, zone)
         client = per_family[4]["client"]
         cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
-        token = per_family[4]["token"]
         week_url = per_family[4]["week_url"]
 
-    headers = [f"Cookie: {app.config['SESSION_COOKIE_NAME']}={cookie}",
-               "HX-Request: true", f"X-CSRFToken: {token}",
-               "Content-Type: application/x-www-form-urlencoded"]
-    with common.gunicorn("bare_app:create_app()".replace("bare_app", "bench.bare_app"),
-                         args.workers) as bare_url:
-        bare = common.wrk(bare_url + "/bare", args.seconds, 20,
-                          request_lua='wrk.method = "POST"\n', headers=headers)
-    with common.gunicorn("app:create_app()", args.workers) as url:
-        taps = common.wrk(url, args.seconds, 20, request_lua=lua, headers=headers)
-        week = common.wrk(url + week_url, args.seconds, 20, headers=headers[:1])
-    results["load"] = {
-        "gunicorn_workers": args.workers,
-        "bare endpoint req/s": bare["rate"],
-        "tap endpoint req/s": taps["rate"],
-        "tap / bare": round(taps["rate"] / bare["rate"], 3),
-        "tap errors (non 2xx/3xx)": taps["non_2xx"],
-        "tap latency ms": taps["latency_ms"],
-        "week page req/s (20 users)": week["rate"],
-        "week page latency ms (20 users)": week["latency_ms"],
-        "week page errors": week["non_2xx"],
-    }
+    global COOKIE
+    COOKIE = app.config["SESSION_COOKIE_NAME"]
+    counts = [int(n) for n in args.workers.split(",")]
+    slice_size = len(bodies) // len(counts)
+    curve = {}
+    week_headers = [f"Cookie: {COOKIE}={cookie}"]
+    for number, workers in enumerate(counts):
+        mine = bodies[number * slice_size:(number + 1) * slice_size]
+        with common.gunicorn("bench.bare_app:create_app()", workers,
+                             warm_path="/bare") as bare_url:
+            bare = common.wrk(bare_url + "/bare", args.seconds, 20, threads=THREADS,
+                              request_lua='wrk.method = "POST"\n')
+        with common.gunicorn("app:create_app()", workers) as url:
+            taps = common.wrk(url, args.seconds, 20, threads=THREADS,
+                              request_lua=tap_lua(mine, sessions))
+            week = common.wrk(url + week_url, args.seconds, 20, threads=THREADS,
+                              headers=week_headers)
+        curve[workers] = {
+            "bare req/s": bare["rate"], "tap req/s": taps["rate"],
+            "week page req/s": week["rate"],
+            "tap / bare": round(taps["rate"] / bare["rate"], 3),
+            "week / bare": round(week["rate"] / bare["rate"], 3),
+            "tap latency ms": taps["latency_ms"], "week latency ms": week["latency_ms"],
+            "errors (non 2xx/3xx)": taps["non_2xx"] + week["non_2xx"] + bare["non_2xx"],
+            "taps beyond the fresh cells": max(0, int(taps["rate"] * args.seconds) - len(mine)),
+        }
+        print(json.dumps({workers: curve[workers]}), file=sys.stderr, flush=True)
+    results["load (20 connections)"] = curve
+    one = curve[counts[0]]
+    results["scaling (N workers / 1 worker)"] = {
+        workers: {"tap": round(c["tap req/s"] / one["tap req/s"], 2),
+                  "week page": round(c["week page req/s"] / one["week page req/s"], 2)}
+        for workers, c in curve.items()}
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
 

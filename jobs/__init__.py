@@ -16,7 +16,8 @@ from flask import current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.job import JobStatus
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -24,6 +25,11 @@ from sqlalchemy.orm import Session
 from extensions import db
 
 QUEUE_NAME = "portail"
+# Work a person is waiting for (a request's decision and its emails) and the sweep go
+# to their own queue, which workers empty first (`rq worker portail-high portail`): an
+# invoicing run's thousands of emails never stand in front of a tap's decision.
+HIGH_QUEUE_NAME = "portail-high"
+QUEUE_NAMES = (HIGH_QUEUE_NAME, QUEUE_NAME)  # the order workers listen in
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 FAILED_JOBS_KEPT_SECONDS = 7 * 24 * 3600
 RESULTS_KEPT_SECONDS = 24 * 3600
@@ -44,8 +50,20 @@ def redis_connection(app=None):
     return connection
 
 
-def queue(app=None):
-    return Queue(QUEUE_NAME, connection=redis_connection(app), serializer=JSONSerializer)
+def queue(app=None, name=QUEUE_NAME):
+    return Queue(name, connection=redis_connection(app), serializer=JSONSerializer)
+
+
+def queues(app=None):
+    """Every queue, high priority first."""
+    return [queue(app, name) for name in QUEUE_NAMES]
+
+
+def _existing_job(job_id):
+    try:
+        return Job.fetch(job_id, connection=redis_connection(), serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
 
 
 def _is_alive(existing):
@@ -69,6 +87,9 @@ def enqueue(func, *args, job_id, **options):
 
     Returns False (and logs) when Redis cannot be reached: the caller has already
     committed the work to the database, where the sweep will find it.
+
+    It goes to the high-priority queue when `urgent` says so, by default when the job
+    function was declared @job(urgent=True).
     """
     return enqueue_status(func, *args, job_id=job_id, **options) != DOWN
 
@@ -78,9 +99,13 @@ def enqueue_status(func, *args, job_id, **options):
     or DOWN (Redis unreachable)."""
     options.setdefault("failure_ttl", FAILED_JOBS_KEPT_SECONDS)
     options.setdefault("result_ttl", RESULTS_KEPT_SECONDS)
+    urgent = options.pop("urgent", getattr(func, "urgent", False))
+    # The job of a row this very transaction created cannot exist yet: one Redis round
+    # trip fewer for each tap.
+    new = options.pop("new", False)
     try:
-        jobs = queue()
-        existing = jobs.fetch_job(job_id)
+        jobs = queue(name=HIGH_QUEUE_NAME if urgent else QUEUE_NAME)
+        existing = None if new else _existing_job(job_id)  # whichever queue it is in
         if existing is not None:
             if _is_alive(existing):
                 return WAITING
@@ -128,8 +153,11 @@ def use_app(app):
     _worker_app = app
 
 
-def job(func):
-    """Run a job function inside an app context; a test may already have one pushed."""
+def job(func=None, *, urgent=False):
+    """Run a job function inside an app context; a test may already have one pushed.
+    @job(urgent=True): enqueued on the high-priority queue."""
+    if func is None:
+        return functools.partial(job, urgent=urgent)
 
     @functools.wraps(func)
     def run(*args, **kwargs):
@@ -137,4 +165,5 @@ def job(func):
         with context:
             return func(*args, **kwargs)
 
+    run.urgent = urgent
     return run

@@ -26,10 +26,12 @@ def external_url(endpoint, **values):
     return adapter.build(endpoint, values, force_external=True)
 
 
-def queue_email(to_address, template, subject, dedupe_key=None, locale=None, **context):
+def queue_email(to_address, template, subject, dedupe_key=None, locale=None, urgent=False,
+                **context):
     """Store an email rendered from templates/emails/<template>.{txt,html} and send it
     after the commit. With a dedupe_key, the same email is never stored twice.
-    It is written in the language of the `user` it is about, French by default."""
+    It is written in the language of the `user` it is about, French by default.
+    `urgent`: sent from the high-priority queue (a request's receipt and decision)."""
     if dedupe_key and OutboundEmail.exists(dedupe_key):
         return None
     locale = locale or getattr(context.get("user"), "locale", None) or "fr"
@@ -47,7 +49,7 @@ def queue_email(to_address, template, subject, dedupe_key=None, locale=None, **c
         )
     db.session.add(email)
     db.session.flush()
-    enqueue_email(email.id)
+    enqueue_email(email.id, urgent=urgent)
     return email
 
 
@@ -58,8 +60,10 @@ def one_line(text, limit=200):
     return " ".join(cleaned.split())[:limit]
 
 
-def enqueue_email(email_id):
-    enqueue_after_commit(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY)
+def enqueue_email(email_id, urgent=False):
+    """The job of an email just stored in the outbox."""
+    enqueue_after_commit(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY,
+                         urgent=urgent, new=True)
 
 
 @job

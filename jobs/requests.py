@@ -24,17 +24,17 @@ def job_id(request_id):
 
 def enqueue_request(request):
     """Process the request once the transaction that saved it commits."""
-    enqueue_after_commit(process_request, request.id, job_id=job_id(request.id))
+    enqueue_after_commit(process_request, request.id, job_id=job_id(request.id), new=True)
 
 
 def _queue_emails(request, kind, subject):
     for user in request.recipients():
         queue_email(user.email, f"request_{kind}", subject,
-                    dedupe_key=f"request-{request.id}-{kind}-{user.id}", user=user,
+                    dedupe_key=f"request-{request.id}-{kind}-{user.id}", urgent=True, user=user,
                     request=request, requests_url=external_url("planning.requests"))
 
 
-@job
+@job(urgent=True)
 def process_request(request_id):
     """Receipt, decision, decision email. Safe to run twice: each email is queued once
     (dedupe keys) and a processed request is not decided again."""
@@ -43,6 +43,7 @@ def process_request(request_id):
     begin_write()
     request = db.session.get(Request, request_id)
     if request is None:
+        db.session.rollback()
         return "missing"
     _queue_emails(request, "receipt", _l("Demande reçue"))
     db.session.commit()  # the receipt goes out even if deciding fails

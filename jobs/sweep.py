@@ -77,7 +77,7 @@ def purge_audit_log(now):
     return purged
 
 
-@job
+@job(urgent=True)
 def sweep():
     for module in SWEEPER_MODULES:
         importlib.import_module(module)

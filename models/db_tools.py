@@ -1,4 +1,8 @@
 """Small database helpers that behave the same on SQLite and PostgreSQL."""
+import random
+import sqlite3
+import time
+
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -20,6 +24,51 @@ def begin_write():
     """
     db.session.commit()
     db.session.connection(execution_options={"sqlite_immediate": True})
+
+
+# How long a writer waits for SQLite's write lock before "database is locked" (the
+# connection's busy_timeout, app._tune_sqlite, says the same for other statements).
+SQLITE_LOCK_WAIT_SECONDS = 30
+# Between two tries: a few hundred microseconds, doubling up to 2 ms, with jitter.
+# SQLite's own busy handler sleeps 1, 2, 5, 10 … then 100 ms between tries: a writer
+# that holds the lock for 2 ms has long finished while four others still sleep, and
+# throughput fell as workers were added.
+FIRST_PAUSE, LONGEST_PAUSE = 0.0002, 0.002
+
+
+def begin_immediate(dbapi_connection):
+    """BEGIN IMMEDIATE on a raw sqlite3 connection, retrying at once while another
+    writer holds the lock instead of sleeping in SQLite's busy handler."""
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        give_up = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+        pause = FIRST_PAUSE
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > give_up:
+                    raise
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, LONGEST_PAUSE)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_SECONDS * 1000}")
+
+
+def takes_write_lock_itself(view):
+    """Marks a view that changes something but reads first and calls begin_write()
+    itself around its writes: SQLite's write lock is not taken for its whole request
+    (app._tune_sqlite), and on PostgreSQL its transactions stay short."""
+    view.takes_write_lock_itself = True
+    return view
+
+
+def end_reads():
+    """Close the read transaction before Python work (rendering a page): loaded objects
+    keep their values (expire_on_commit is off), and on PostgreSQL the connection goes
+    back to the pool instead of sitting « idle in transaction » holding a snapshot."""
+    db.session.commit()
 
 
 def insert_ignoring_conflicts(model, rows, conflict_columns):

@@ -239,10 +239,10 @@ def _locked_cell(child, activity, day):
         .with_for_update().execution_options(populate_existing=True)).one()
 
 
-def _open_request(booking, family, action, **request_fields):
+def _open_request(booking, family, action, submitted_at=None, **request_fields):
     """Save a one-line request on a locked cell and set the cell pending."""
-    request = Request(family_id=family.id, action=action, submitted_at=utcnow(),
-                      **request_fields)
+    request = Request(family_id=family.id, action=action,
+                      submitted_at=submitted_at or utcnow(), **request_fields)
     line = RequestLine(child_id=booking.child_id, activity_id=booking.activity_id,
                        day=booking.day, action=action, from_state=booking.state)
     request.lines.append(line)
@@ -263,11 +263,15 @@ def ask_for_cell(family, child, activity, day, user, action, shown_state):
     the person saw (another guardian or tab, a second tap, an agent): nothing is asked,
     never the opposite of what the button said.
     """
+    # The deadline is judged on when the tap arrived, not on when another writer let go
+    # of the lock: a tap at 9:59:59.9 waiting behind others is not late.
+    asked_at = utcnow()
     booking = _locked_cell(child, activity, day)
     if booking.state != shown_state or ACTION_FOR_STATE.get(booking.state) != action:
         db.session.commit()
         return booking, None
-    return booking, _open_request(booking, family, action, user=user, kind=CELL)
+    return booking, _open_request(booking, family, action, submitted_at=asked_at, user=user,
+                                  kind=CELL)
 
 
 @dataclass

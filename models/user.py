@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.clock import utcnow
+from models.family import Guardian
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.tokens import CONFIRM_ACCOUNT
 
@@ -189,7 +190,9 @@ class UserSession(db.Model):
             return None
         row = db.session.scalar(
             select(cls).where(cls.token_hash == _token_hash(token))
-            .options(db.joinedload(cls.user))
+            # Every page of a parent needs the family: one query, not three.
+            .options(db.joinedload(cls.user).joinedload(User.guardian)
+                     .joinedload(Guardian.family))
         )
         if row is None or not row.is_active(utcnow()):
             return None

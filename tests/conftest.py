@@ -201,10 +201,10 @@ def run_jobs(app):
     from rq import SimpleWorker
     from rq.serializers import JSONSerializer
 
-    from jobs import queue, redis_connection
+    from jobs import queues, redis_connection
 
     def run():
-        worker = SimpleWorker([queue(app)], connection=redis_connection(app),
+        worker = SimpleWorker(queues(app), connection=redis_connection(app),
                               serializer=JSONSerializer)
         worker.work(burst=True)
         return worker

@@ -8,7 +8,7 @@ from rq.job import JobStatus
 from sqlalchemy import func, select
 
 from extensions import db
-from jobs import queue
+from jobs import HIGH_QUEUE_NAME, queue, queues
 from jobs.requests import process_request
 from jobs.sweep import sweep
 from models import Booking, Enrollment, Request, RequestLine
@@ -251,7 +251,7 @@ def test_a_tap_while_redis_is_down_is_processed_when_it_is_back(app, client, pla
     finally:
         app.extensions["redis"] = working
     assert "Réservation en attente" in body(response)
-    assert queue(app).count == 0
+    assert all(each.count == 0 for each in queues(app))
     request = db.session.scalar(select(Request))
     request.submitted_at -= timedelta(minutes=2)  # the sweep leaves fresh work alone
     db.session.commit()
@@ -280,13 +280,13 @@ def test_a_job_left_started_by_a_killed_worker_is_swept(app, client, planning, r
     day = upcoming_day(activity("APS Soir"))
     tap(client, "Léa", "APS Soir", day)
     request = db.session.scalar(select(Request))
-    job = queue(app).fetch_job(f"request-{request.id}")
+    job = queue(app, HIGH_QUEUE_NAME).fetch_job(f"request-{request.id}")
     # What a worker killed mid-job leaves behind: "started", heartbeat long gone.
     long_ago = datetime.now(UTC) - timedelta(minutes=10)
     job.set_status(JobStatus.STARTED)
     job.started_at = job.last_heartbeat = long_ago
     job.save()
-    queue(app).remove(job.id)
+    queue(app, HIGH_QUEUE_NAME).remove(job.id)
     request.submitted_at -= timedelta(minutes=10)
     db.session.commit()
     run_jobs()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 import jobs.clock
 from extensions import db
-from jobs import queue, redis_connection
+from jobs import HIGH_QUEUE_NAME, queue, redis_connection
 from jobs.sweep import LAST_SWEEP_KEY, sweep
 from models import OutboundEmail, Request
 from tests.helpers import activity, body, booking_state, login, submit, tap, upcoming_day
@@ -23,7 +23,7 @@ def lost_requests(client, planning):
     tap(client, "Léa", "APS Soir", day)
     tap(client, "Hugo", "APS Soir", day)
     requests = db.session.scalars(select(Request).order_by(Request.id)).all()
-    jobs_queue = queue(client.application)
+    jobs_queue = queue(client.application, HIGH_QUEUE_NAME)  # decisions are urgent
     for request in requests:
         request.submitted_at -= timedelta(minutes=10)
     jobs_queue.fetch_job(f"request-{requests[1].id}").delete()  # lost with Redis
@@ -65,13 +65,13 @@ def test_without_the_clock_the_web_app_gets_the_sweep_done(app, client, run_jobs
     jobs.clock._next_check = 0.0
     try:
         client.get("/connexion")
-        assert queue(app).fetch_job("sweep") is not None
+        assert queue(app, HIGH_QUEUE_NAME).fetch_job("sweep") is not None
         run_jobs()
         assert redis_connection(app).get(LAST_SWEEP_KEY) is not None
         # Once done, the next pages do not enqueue it again.
         jobs.clock._next_check = 0.0
         client.get("/connexion")
-        assert queue(app).count == 0
+        assert queue(app, HIGH_QUEUE_NAME).count == 0
     finally:
         app.config["SWEEP_FROM_WEB"] = False
 

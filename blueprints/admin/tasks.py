@@ -13,7 +13,7 @@ from blueprints.admin.blueprint import bp
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import render_alert, render_page
 from extensions import db
-from jobs import QUEUED, WAITING, enqueue, enqueue_status, queue
+from jobs import QUEUED, WAITING, enqueue, enqueue_status, queues
 from jobs.emails import SEND_RETRY, send_email
 from jobs.requests import job_id, process_request
 from models import OutboundEmail, Request
@@ -28,11 +28,23 @@ SHOWN = 100
 def _failed_jobs():
     """[(job, last line of its error)], and whether Redis answered."""
     try:
-        registry = FailedJobRegistry(queue=queue())
-        jobs = [queue().fetch_job(i) for i in registry.get_job_ids(0, SHOWN - 1)]
-        return [(job, _last_error(job)) for job in jobs if job is not None], True
+        jobs = []
+        for each in queues():
+            registry = FailedJobRegistry(queue=each)
+            jobs += [each.fetch_job(i) for i in registry.get_job_ids(0, SHOWN - 1)]
+        return [(job, _last_error(job)) for job in jobs[:SHOWN] if job is not None], True
     except RedisError:
         return [], False
+
+
+def _requeue_failed(job_key):
+    """Requeue a failed job into its own queue (high priority or bulk)."""
+    for each in queues():
+        registry = FailedJobRegistry(queue=each)
+        if job_key in registry:
+            registry.requeue(job_key)
+            return
+    raise NoSuchJobError(job_key)
 
 
 def _last_error(job):
@@ -64,7 +76,7 @@ def _confirmed():
 def retry_job(job_key):
     _confirmed()
     try:
-        FailedJobRegistry(queue=queue()).requeue(job_key)
+        _requeue_failed(job_key)
     except (NoSuchJobError, InvalidJobOperation):
         # Retried already, expired, or a made-up id.
         return render_alert(_("Cette tâche n'est plus dans la liste des tâches en échec : "

@@ -22,6 +22,7 @@ from jobs.requests import enqueue_request
 from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day, is_requestable
 from models.clock import paris_today
+from models.db_tools import end_reads, takes_write_lock_itself
 from models.grid import family_planning, single_cell
 from models.requests import ask_for_cell
 from security import is_htmx, safe_next
@@ -135,6 +136,7 @@ def index():
     family = _family()
     plan = family_planning(family.children, period.first, period.last, zone)
     any_locked = any(cell.locked and cell.day >= paris_today() for d in plan for cell in d.cells)
+    end_reads()  # everything the page shows is loaded: no transaction open while it renders
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
                        period=period, views=VIEWS, today=paris_today(), bad_date=bad_date,
                        any_locked=any_locked, next_week=next_week(period.view, zone),
@@ -178,10 +180,15 @@ def cell():
 
 
 @bp.post("/activites/case")
+@takes_write_lock_itself
 def tap():
     """A tap on a cell: what its button said, reserve or declare an absence. The cell
     turns pending at once; a job decides, and the cell settles by itself. A cell that
-    changed since the page was shown is answered as it now is, and nothing is asked."""
+    changed since the page was shown is answered as it now is, and nothing is asked.
+
+    Everything is read before the write transaction (ask_for_cell takes the lock for
+    its few statements only) and the answer is rendered after its commit, from what
+    is loaded: no transaction is open while Python works."""
     form = CellForm()
     if not form.validate_on_submit():
         return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
@@ -189,6 +196,7 @@ def tap():
     child = own_or_404(Child, form.enfant.data)
     activity = _activity_or_404(form.activite.data)
     day = form.jour.data
+    current_town()  # the page layout's town, read now rather than after the commit
     booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
                                         form.action.data, form.etat.data)
     if new_request is not None:

@@ -91,7 +91,7 @@ def rq_worker():
     rq = Path(sys.executable).parent / "rq"
     process = subprocess.Popen(
         [str(rq), "worker", "--with-scheduler", "-w", "jobs.worker.Worker",
-         "--url", os.environ["REDIS_URL"], "portail"],
+         "--url", os.environ["REDIS_URL"], "portail-high", "portail"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield process
     process.terminate()

@@ -1,0 +1,115 @@
+"""Serial server time of a tap, the week page (4 children) and the home page, in-process
+(Flask test client, one request after another), with the SQL statements each sends.
+
+    .venv/bin/python bench/serial.py                    # SQLite
+    .venv/bin/python bench/serial.py --database-url postgresql://postgres@127.0.0.1/portail_bench
+    .venv/bin/python bench/serial.py --profile tap      # cProfile of 200 taps (or week, home)
+
+Figures are medians of --rounds requests (after a warm-up), in milliseconds.
+"""
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+import planning  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url")
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--profile", choices=("tap", "week", "home"))
+    args = parser.parse_args()
+    folder = common.prepare_environment(args.database_url)
+    redis = common.start_redis(folder)
+    try:
+        run(args)
+    finally:
+        redis.terminate()
+
+
+def run(args):
+    import demo
+    from app import create_app
+    from extensions import db
+    from models import Town
+
+    app = create_app()
+    common.isolate_requests(app)
+    common.fresh_schema(app)
+    with app.app_context():
+        demo.load()
+        db.session.commit()
+        zone = Town.current().holiday_zone
+        counter = common.QueryCounter(db.engine)
+        logins, activities = planning.build_families(db)
+        measured = {size: planning.measure_family(app, counter, logins[size], activities, zone)
+                    for size in (1, 4)}
+        family = logins[4][2]
+        taps = [(child.id, activity.id, day)
+                for activity in activities
+                for day in planning.running_days(activity, 60, zone)
+                for child in family.children]
+    client, token = measured[4]["client"], measured[4]["token"]
+    week_url = measured[4]["week_url"]
+    results = {"database": app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0],
+               "queries": {f"{s} child(ren)": {"week page": m["week_page_queries"],
+                                               "tap": m["tap_queries"]}
+                           for s, m in measured.items()}}
+    tap_iter = iter(taps[1:])
+
+    def tap():
+        child_id, activity_id, day = next(tap_iter)
+        response = client.post("/activites/case", data={
+            "enfant": child_id, "activite": activity_id, "jour": day.isoformat(),
+            "action": "reserve", "etat": "none"},
+            headers={"HX-Request": "true", "X-CSRFToken": token})
+        assert response.status_code == 200, response.status_code
+
+    def week():
+        assert client.get(week_url).status_code == 200
+
+    def home():
+        assert client.get("/").status_code == 200
+
+    requests = {"tap": tap, "week": week, "home": home}
+    with app.app_context():
+        counter = common.QueryCounter(db.engine)
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(args.rounds):
+                requests[args.profile]()
+            profile.disable()
+            profile.dump_stats("/tmp/b18/" + args.profile + ".prof")
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+            return
+        timings = {}
+        for name, call in requests.items():
+            for _ in range(10):
+                call()
+            samples = []
+            with counter.measure() as queries:
+                for _ in range(args.rounds):
+                    start = time.perf_counter()
+                    call()
+                    samples.append((time.perf_counter() - start) * 1000)
+            timings[name] = {"median_ms": round(statistics.median(samples), 2),
+                             "p90_ms": round(sorted(samples)[int(len(samples) * 0.9)], 2),
+                             "queries_per_request": queries["queries"] / args.rounds}
+        results["serial"] = timings
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    os.chdir(common.ROOT)
+    main()
