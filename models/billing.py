@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from extensions import db
 from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendance
 from models.clock import utcnow
-from models.db_tools import dialect_name, insert_ignoring_conflicts
+from models.db_tools import FamiliesProgress, dialect_name, insert_ignoring_conflicts
 from models.family import Child, Family, Guardian
 from models.planning import ABSENCE, PENDING_ABSENCE, RESERVED, Activity, Booking, town_zone_for
 from models.planning import ABSENT as CANCELLED
@@ -302,7 +302,7 @@ def invoice_number(year, sequence):
     return f"{year}-{sequence:06d}"
 
 
-class InvoicingRun(db.Model):
+class InvoicingRun(FamiliesProgress, db.Model):
     """Staff asked to invoice a month; the job fills in its progress as it goes."""
     __tablename__ = "invoicing_runs"
 
@@ -320,18 +320,6 @@ class InvoicingRun(db.Model):
     error: Mapped[str] = mapped_column(String(500), default="")
 
     started_by = relationship("User")
-
-    @property
-    def finished(self):
-        return self.status in ("done", "failed")
-
-    @property
-    def percent(self):
-        if self.status == "done":
-            return 100
-        if not self.families_total:
-            return 0
-        return min(100, self.families_done * 100 // self.families_total)
 
     @classmethod
     def recent(cls, limit=20):

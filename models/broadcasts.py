@@ -25,6 +25,7 @@ from extensions import db
 from models.attendance import EXPECTED_STATES
 from models.calendar import school_year_of
 from models.clock import paris_today, utcnow
+from models.db_tools import FamiliesProgress
 from models.family import Child, Family, Guardian
 from models.planning import Booking, Enrollment
 from models.user import User
@@ -35,7 +36,7 @@ TARGETS = (FAMILY, SCHOOL, CLASS, ACTIVITY, DAY, ALL)
 CLASS_SEPARATOR = "|"
 
 
-class Broadcast(db.Model):
+class Broadcast(FamiliesProgress, db.Model):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,18 +62,6 @@ class Broadcast(db.Model):
     created_by = relationship("User")
     family = relationship("Family")
     activity = relationship("Activity")
-
-    @property
-    def finished(self):
-        return self.status in ("done", "failed")
-
-    @property
-    def percent(self):
-        if self.status == "done":
-            return 100
-        if not self.families_total:
-            return 0
-        return min(100, self.families_done * 100 // self.families_total)
 
     @property
     def school_and_class(self):

@@ -102,3 +102,20 @@ def rebuild_schema(name_must_contain):
         existing.reflect(engine)
         existing.drop_all(engine)
     upgrade()
+
+
+class FamiliesProgress:
+    """A background run over many families (invoicing, a message to many): its
+    `status`, `families_done` and `families_total` as the page polling it shows them."""
+
+    @property
+    def finished(self):
+        return self.status in ("done", "failed")
+
+    @property
+    def percent(self):
+        if self.status == "done":
+            return 100
+        if not self.families_total:
+            return 0
+        return min(100, self.families_done * 100 // self.families_total)
