@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from extensions import limiter
+from jobs import QUEUE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,7 +89,7 @@ class Workers:
             args.append("--burst")
         env = dict(os.environ, REDIS_URL=redis_url or os.environ["REDIS_URL"])
         with open(os.path.join(self.folder, f"worker-{len(self.processes)}.log"), "wb") as log:
-            process = subprocess.Popen(args + ["portail"], cwd=ROOT, env=env,
+            process = subprocess.Popen(args + list(QUEUE_NAMES), cwd=ROOT, env=env,
                                        start_new_session=True, stdout=log,
                                        stderr=subprocess.STDOUT)
         self.processes.append(process)

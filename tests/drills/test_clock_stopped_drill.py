@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 import jobs.clock
 from extensions import db
-from jobs import queue, redis_connection
+from jobs import HIGH_QUEUE_NAME, queue, redis_connection
 from jobs.sweep import LAST_SWEEP_KEY
 from models import OutboundEmail, Request
 from tests.drills.conftest import report, wait_until
@@ -37,7 +37,7 @@ def test_without_the_clock_the_sweep_still_runs(app, client, planning, workers, 
     health_before = client.get("/healthz").get_json()["sweep"]
     jobs.clock._next_check = 0.0
     client.get("/connexion")  # any page: the web app sees the sweep late
-    sweep_queued = queue(app).fetch_job("sweep") is not None
+    sweep_queued = queue(app, HIGH_QUEUE_NAME).fetch_job("sweep") is not None
     workers.start()
     wait_until(lambda: db.session.rollback() or booking_state("Léa", "APS Soir", day)
                == "reserved", what="the lost request decided")

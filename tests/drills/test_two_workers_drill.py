@@ -5,7 +5,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
 from extensions import db
-from jobs import queue
+from jobs import HIGH_QUEUE_NAME, queue
 from jobs.requests import job_id, process_request
 from models import OutboundEmail, Request
 from tests.drills.conftest import report, wait_until
@@ -18,7 +18,7 @@ def test_two_workers_on_sqlite_decide_50_requests(app, planning, workers, mailbo
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite's lock; PostgreSQL locks rows")
     ids = make_requests(planning.PARENT[0])
-    jobs = queue(app)
+    jobs = queue(app, HIGH_QUEUE_NAME)  # where decisions go
     for request_id in ids:
         jobs.enqueue(process_request, request_id, job_id=job_id(request_id))
     # Jobs run in the worker processes themselves (no fork per job): 150 jobs in time.

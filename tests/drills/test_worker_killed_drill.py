@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import jobs as jobs_module
 from extensions import db
-from jobs import queue
+from jobs import HIGH_QUEUE_NAME, queue
 from jobs.sweep import sweep
 from models import Booking, OutboundEmail, Request, RequestLine
 from tests.drills.conftest import report, wait_until
@@ -50,7 +50,7 @@ def test_worker_killed_mid_long_period_request(app, client, planning, workers, m
     request = db.session.scalar(select(Request))
     request_id, lines = request.id, len(request.lines)
     db.session.commit()
-    job = queue(app).fetch_job(f"request-{request_id}")
+    job = queue(app, HIGH_QUEUE_NAME).fetch_job(f"request-{request_id}")
     with held_lock(app, request_id):
         worker = workers.start()
         wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED,

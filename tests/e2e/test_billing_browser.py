@@ -19,7 +19,7 @@ def test_staff_invoice_a_month_and_a_parent_reads_it_on_a_phone(desktop, phone, 
         book("Léa", CANTEEN, day)
     mark("Léa", CANTEEN, days[0], "absent", "ill")
 
-    fill_login(desktop, *demo.AGENT)
+    fill_login(desktop, *demo.REGISSEUR)  # the régie handles money
     desktop.goto("/admin/facturation/certificats?mois=2026-03")
     desktop.evaluate("window.samePage = true")
     button = desktop.get_by_role("button", name="Certificat médical reçu")
@@ -66,7 +66,7 @@ def test_staff_type_a_french_amount_and_confirm_an_overpayment(desktop, demo):
         book("Léa", CANTEEN, day)
     issue_invoices([family("MARTIN").id], MONTH, paris_today())  # 9,40 €
     db.session.commit()
-    fill_login(desktop, *demo.AGENT)
+    fill_login(desktop, *demo.REGISSEUR)  # the régie handles money
     desktop.goto(f"/admin/familles/{family('MARTIN').id}/facturation")
     desktop.get_by_label("Montant reçu").fill("5,00")
     desktop.get_by_role("button", name="Enregistrer le règlement").click()
