@@ -430,13 +430,9 @@ class Invoice(db.Model):
         return db.session.scalars(query.limit(limit).offset(offset)).all()
 
 
-class InvoiceLine(db.Model):
-    """One child, one activity, one kind of day: the days, how many, at what price."""
-    __tablename__ = "invoice_lines"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"),
-                                            index=True)
+class BilledDays:
+    """What an invoice line and a credit-note line both say: one child, one activity, one
+    kind of day, the days, how many, at what price (names kept as billed)."""
     position: Mapped[int] = mapped_column(Integer, default=0)
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="SET NULL"))
     activity_id: Mapped[int | None] = mapped_column(
@@ -449,14 +445,24 @@ class InvoiceLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     amount: Mapped[Decimal] = mapped_column(MONEY)
-    # On a supplementary invoice: why the days were added (models/corrections.py).
+    # Why the days were added or taken off (models/corrections.py); empty on a monthly
+    # invoice's own lines.
     reason: Mapped[str] = mapped_column(String(24), default="")
-
-    invoice = relationship("Invoice", back_populates="lines")
 
     @property
     def day_list(self):
         return [date.fromisoformat(d) for d in self.days.split(",") if d]
+
+
+class InvoiceLine(BilledDays, db.Model):
+    """One line of an invoice."""
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"),
+                                            index=True)
+
+    invoice = relationship("Invoice", back_populates="lines")
 
 
 @dataclass

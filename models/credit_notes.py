@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.billing import MONEY, InvoiceCounter
+from models.billing import MONEY, BilledDays, InvoiceCounter
 from models.clock import utcnow
 
 
@@ -82,31 +82,15 @@ class CreditNote(db.Model):
                                   .order_by(cls.id)).all()
 
 
-class CreditNoteLine(db.Model):
-    """Days taken off: one child, one activity, one kind of day, at the price billed."""
+class CreditNoteLine(BilledDays, db.Model):
+    """Days taken off, at the price billed."""
     __tablename__ = "credit_note_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     credit_note_id: Mapped[int] = mapped_column(
         ForeignKey("credit_notes.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="SET NULL"))
-    activity_id: Mapped[int | None] = mapped_column(
-        ForeignKey("activities.id", ondelete="SET NULL"))
-    child_name: Mapped[str] = mapped_column(String(170))
-    activity_name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(24))
-    days: Mapped[str] = mapped_column(Text)
-    quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[Decimal] = mapped_column(MONEY)
-    amount: Mapped[Decimal] = mapped_column(MONEY)
-    reason: Mapped[str] = mapped_column(String(24))
 
     credit_note = relationship("CreditNote", back_populates="lines")
-
-    @property
-    def day_list(self):
-        return [date.fromisoformat(d) for d in self.days.split(",") if d]
 
 
 class CorrectionRun(db.Model):
