@@ -269,6 +269,11 @@ class BillingSettings(db.Model):
         return LateTerms(self.late_pricing or UNRESERVED_SURCHARGE,
                          self.late_surcharge_percent, self.late_fixed_price)
 
+    @property
+    def can_debit(self):
+        return bool(self.creditor_name and self.creditor_iban and self.creditor_bic
+                    and self.creditor_identifier)
+
 
 @dataclass(frozen=True)
 class LateTerms:
@@ -281,11 +286,6 @@ class LateTerms:
     @classmethod
     def current(cls):
         return BillingSettings.current().late_terms
-
-    @property
-    def can_debit(self):
-        return bool(self.creditor_name and self.creditor_iban and self.creditor_bic
-                    and self.creditor_identifier)
 
 
 ABSENCE_KIND = {UNEXCUSED: ABSENT_UNEXCUSED, EXCUSED: ABSENT_EXCUSED, ILL: ABSENT_ILL}
