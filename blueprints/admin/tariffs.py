@@ -29,7 +29,12 @@ from blueprints.common.forms import REQUIRED, ConfirmForm
 from blueprints.common.pages import render_page
 from extensions import db
 from models import Activity, AuditEvent, BillingSettings, QfBracket, Tariff
-from models.billing import UNRESERVED_FIXED, UNRESERVED_FULL, UNRESERVED_SURCHARGE
+from models.billing import (
+    DEFAULT_LATE_SURCHARGE,
+    UNRESERVED_FIXED,
+    UNRESERVED_FULL,
+    UNRESERVED_SURCHARGE,
+)
 from security import admin_only
 
 MAX_PRICE = Decimal("1000")
@@ -155,8 +160,9 @@ class RulesForm(FlaskForm):
             SelectChoice(UNRESERVED_SURCHARGE, _l("Le tarif majoré du pourcentage ci-dessous")),
             SelectChoice(UNRESERVED_FIXED, _l("Un prix fixe, quelle que soit la tranche"))])
     late_surcharge_percent = FrenchDecimalField(
-        _l("Majoration d'une réservation hors délai (%)"), unit="%", default=Decimal("50"),
-        validators=[InputRequired(REQUIRED), NumberRange(min=0, max=500)])
+        _l("Majoration d'une réservation hors délai (%)"), unit="%",
+        validators=[Optional(), NumberRange(min=0, max=500)],
+        description=_l("Laisser vide pour garder la majoration actuelle (50 % par défaut)."))
     late_fixed_price = EurosField(
         _l("Prix fixe d'une réservation hors délai"),
         validators=[Optional(), NumberRange(min=0, max=MAX_PRICE)])
@@ -239,7 +245,10 @@ def billing_rules():
     form.default_bracket_id.choices = [SelectChoice(0, _("La plus élevée"))] + [
         SelectChoice(b.id, b.label) for b in QfBracket.ordered()]
     if form.validate_on_submit():
+        late_percent = settings.late_surcharge_percent
         form.populate_obj(settings)
+        if settings.late_surcharge_percent is None:  # a form without it keeps the rate
+            settings.late_surcharge_percent = late_percent or DEFAULT_LATE_SURCHARGE
         settings.default_bracket_id = form.default_bracket_id.data or None
         settings.payment_instructions = (form.payment_instructions.data or "").strip()
         for name in ("creditor_name", "creditor_iban", "creditor_bic", "creditor_identifier"):
