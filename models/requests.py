@@ -37,7 +37,7 @@ from models.planning import (
     PlanningCalendar,
     is_enrolled,
 )
-from models.waiting import next_positions, places_taken, promote
+from models.waiting import next_positions, places_taken, promote, waiting_ranks
 
 RECEIVED = "received"
 PROCESSED = "processed"
@@ -120,6 +120,22 @@ class Request(db.Model):
         self.promoted = _decide_lines(self, lines, zone) if lines else []
         self.status = PROCESSED
         self.processed_at = utcnow()
+
+    def rank_waiting_lines(self):
+        """Give each line put on a waiting list its rank in line now, for the decision
+        email to say it (« en liste d'attente, rang 2 »). Two queries, for those lines."""
+        waiting = [line for line in self.lines if line.outcome == WAITLISTED]
+        if not waiting:
+            return
+        days = [line.day for line in waiting]
+        cells = {(b.child_id, b.activity_id, b.day): b.id for b in db.session.execute(
+            select(Booking.id, Booking.child_id, Booking.activity_id, Booking.day).where(
+                Booking.child_id.in_({line.child_id for line in waiting}),
+                Booking.activity_id.in_({line.activity_id for line in waiting}),
+                Booking.day.between(min(days), max(days)), Booking.state == WAITING))}
+        ranks = waiting_ranks({(line.activity_id, line.day) for line in waiting})
+        for line in waiting:
+            line.rank = ranks.get(cells.get((line.child_id, line.activity_id, line.day)))
 
     def line_groups(self):
         """Lines grouped by child and activity, in the order a person reads them."""
@@ -208,6 +224,8 @@ class RequestLine(db.Model):
     request = relationship("Request", back_populates="lines")
     child = relationship("Child")
     activity = relationship("Activity")
+    # A waiting line's rank, when Request.rank_waiting_lines said it (not stored).
+    rank = None
 
     @property
     def accepted(self):

@@ -324,3 +324,36 @@ def test_the_demo_shows_each_late_policy(demo):
     policies = {a.late_reserve_policy for a in db.session.scalars(select(Activity))}
     assert {REFUSE, SURCHARGE, STAFF} <= policies
     assert db.session.scalar(select(func.count(Booking.id))) is not None
+
+
+def test_the_decision_email_says_the_waiting_rank(client, planning, run_jobs, mailbox):
+    aps = activity(APS)
+    aps.capacity, aps.waiting_list = 1, True
+    aps.deadline_days, aps.deadline_working_days = 0, False
+    db.session.commit()
+    day = upcoming_day(aps, days_ahead=3)
+    book("Léa", APS, day)
+    login(client, *planning.PARENT)
+    tap(client, "Hugo", APS, day)
+    run_jobs()
+    decision = plain(text_of(mailbox.wait_for(planning.PARENT[0], "Demande traitée")))
+    assert "complet : en liste d'attente, rang 1" in decision
+
+
+def test_admins_set_the_late_surcharge_in_the_billing_rules(client, demo):
+    login(client, *demo.ADMIN)
+    token = csrf_from(page(client, "/admin/facturation/regles"))
+    response = client.post("/admin/facturation/regles", data={
+        "csrf_token": token, "bill_reserved_present": "y", "unreserved_surcharge_percent": "20",
+        "late_pricing": "surcharge", "late_surcharge_percent": "30", "default_bracket_id": "0",
+        "due_days": "30", "first_reminder_days": "10", "second_reminder_days": "30"})
+    assert response.status_code == 302
+    activity(APS).late_reserve_policy = SURCHARGE
+    db.session.commit()
+    assert "facturée avec majoration de 30 %" in words(page(client, "/reglement-interieur"))
+    response = client.post("/admin/facturation/regles", data={
+        "csrf_token": token, "unreserved_surcharge_percent": "20", "late_pricing": "fixed",
+        "default_bracket_id": "0", "due_days": "30", "first_reminder_days": "10",
+        "second_reminder_days": "30"})
+    assert response.status_code == 422
+    assert "Indiquez le prix fixe d'une réservation hors délai." in body(response)
