@@ -2,7 +2,7 @@
 hundred cells says "Non réservé" a hundred times."""
 from types import SimpleNamespace
 
-from flask import g
+from flask import g, has_request_context, request
 from flask_babel import format_currency, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -148,10 +148,13 @@ def surcharge_in_words(terms):
 
 
 def late_terms():
-    """The surcharge's terms, read once per request or email."""
-    if "late_terms" not in g:
-        g.late_terms = LateTerms.current()
-    return g.late_terms
+    """The surcharge's terms, read once per request (or job: each has its own app
+    context). Keyed on the request too: a test's app context outlives its requests."""
+    key = id(request._get_current_object()) if has_request_context() else None
+    cached = g.get("late_terms")
+    if cached is None or cached[0] != key:
+        cached = g.late_terms = (key, LateTerms.current())
+    return cached[1]
 
 
 def late_tap_words(policy, action, terms=None):
