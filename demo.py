@@ -95,9 +95,14 @@ ACTIVITIES = [
 
 
 # Booking rules beyond the first ones (models/deadlines.py), so that the demo shows every
-# deadline kind, a booking horizon, a cancellation rule of its own and a waiting list.
+# deadline kind, a booking horizon, a cancellation rule of its own, a waiting list and
+# each late-request policy.
 MORE_RULES = {
-    "APS Matin": dict(deadline_kind=HOURS_BEFORE, deadline_days=72, booking_horizon_days=100),
+    # Late requests (models/late.py): submitted to the staff here, accepted with the
+    # billing rules' surcharge on Wednesdays.
+    "APS Matin": dict(deadline_kind=HOURS_BEFORE, deadline_days=72, booking_horizon_days=100,
+                      late_reserve_policy="staff", late_cancel_policy="staff"),
+    "Mercredi JOURNÉE": dict(late_reserve_policy="surcharge", late_cancel_policy="surcharge"),
     "Mercredi matin AVEC REPAS": dict(
         capacity=6, waiting_list=True, deadline_kind=MONTH_BEFORE, deadline_days=20,
         deadline_time=time(23, 59), cancel_deadline_kind=DAYS_BEFORE, cancel_deadline_days=7,

@@ -56,6 +56,7 @@ def process_request(request_id):
         request.decide(Town.current().holiday_zone)
         tell_promoted(request.promoted)
         outcome = "processed"
+    request.rank_waiting_lines()
     _queue_emails(request, "decision", _l("Demande traitée"))
     db.session.commit()
     return outcome

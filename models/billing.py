@@ -39,7 +39,16 @@ from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendan
 from models.clock import utcnow
 from models.db_tools import FamiliesProgress, dialect_name, insert_ignoring_conflicts
 from models.family import Child, Family, Guardian
-from models.planning import ABSENCE, PENDING_ABSENCE, RESERVED, Activity, Booking, town_zone_for
+from models.late import STAFF, SURCHARGE
+from models.planning import (
+    ABSENCE,
+    PENDING_ABSENCE,
+    RESERVE,
+    RESERVED,
+    Activity,
+    Booking,
+    town_zone_for,
+)
 from models.planning import ABSENT as CANCELLED
 from models.requests import Request, RequestLine
 
@@ -136,8 +145,14 @@ ABSENT_UNEXCUSED = "absent_unexcused"
 ABSENT_ILL = "absent_ill"             # ill, no medical certificate handed in
 ABSENT_ILL_CERTIFIED = "absent_ill_certified"
 ABSENT_EXCUSED = "absent_excused"
-DAY_KINDS = (RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL, ABSENT_ILL_CERTIFIED, ABSENT_EXCUSED,
-             UNRESERVED_DAY)
+# Late requests accepted per the activity's policy (models/late.py): a reservation
+# accepted with a surcharge, billed at the surcharged price; a cancellation accepted
+# late, billed as if reserved (without a roll-call mark saying otherwise).
+LATE_RESERVED_DAY = "late_reserved"
+LATE_CANCELLED_DAY = "late_cancelled"
+DAY_KINDS = (RESERVED_DAY, LATE_RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL,
+             ABSENT_ILL_CERTIFIED, ABSENT_EXCUSED, LATE_CANCELLED_DAY, UNRESERVED_DAY)
+DEFAULT_LATE_SURCHARGE = Decimal("50.00")
 
 DEFAULT_SURCHARGE = Decimal("20.00")
 DEFAULT_DUE_DAYS = 30
@@ -181,6 +196,14 @@ class BillingSettings(db.Model):
     # ... or priced otherwise (UNRESERVED_PRICINGS): a fixed price, or the usual price.
     unreserved_pricing: Mapped[str] = mapped_column(String(10), default=UNRESERVED_SURCHARGE)
     unreserved_fixed_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    # A late reservation accepted with a surcharge (models/late.py SURCHARGE), priced
+    # the same way (UNRESERVED_PRICINGS): the unit price plus this percentage, or a
+    # fixed price whatever the bracket.
+    late_pricing: Mapped[str] = mapped_column(String(10), default=UNRESERVED_SURCHARGE,
+                                              server_default=UNRESERVED_SURCHARGE)
+    late_surcharge_percent: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), default=DEFAULT_LATE_SURCHARGE, server_default="50.00")
+    late_fixed_price: Mapped[Decimal | None] = mapped_column(MONEY)
     # The bracket of a family whose quotient is unknown (the highest one when unset).
     default_bracket_id: Mapped[int | None] = mapped_column(
         ForeignKey("qf_brackets.id", ondelete="SET NULL"))
@@ -208,6 +231,8 @@ class BillingSettings(db.Model):
                       bill_absent_ill_certified=False, bill_absent_excused=False,
                       bill_unreserved=True, unreserved_surcharge_percent=DEFAULT_SURCHARGE,
                       unreserved_pricing=UNRESERVED_SURCHARGE, unreserved_fixed_price=None,
+                      late_pricing=UNRESERVED_SURCHARGE,
+                      late_surcharge_percent=DEFAULT_LATE_SURCHARGE, late_fixed_price=None,
                       due_days=DEFAULT_DUE_DAYS,
                       first_reminder_days=DEFAULT_FIRST_REMINDER_DAYS,
                       second_reminder_days=DEFAULT_SECOND_REMINDER_DAYS,
@@ -218,6 +243,8 @@ class BillingSettings(db.Model):
     def bills(self, kind):
         return {
             RESERVED_DAY: self.bill_reserved_present,
+            LATE_RESERVED_DAY: self.bill_reserved_present,
+            LATE_CANCELLED_DAY: self.bill_reserved_present,
             ABSENT_UNEXCUSED: self.bill_absent_unexcused,
             ABSENT_ILL: self.bill_absent_ill,
             ABSENT_ILL_CERTIFIED: self.bill_absent_ill_certified,
@@ -230,12 +257,35 @@ class BillingSettings(db.Model):
             return unreserved_unit_price(self.unreserved_pricing or UNRESERVED_SURCHARGE,
                                          base_price, self.unreserved_surcharge_percent,
                                          self.unreserved_fixed_price)
+        if kind == LATE_RESERVED_DAY:
+            return unreserved_unit_price(self.late_pricing or UNRESERVED_SURCHARGE,
+                                         base_price, self.late_surcharge_percent,
+                                         self.late_fixed_price)
         return money(base_price)
+
+    @property
+    def late_terms(self):
+        """How a late reservation accepted with a surcharge is priced, for the words."""
+        return LateTerms(self.late_pricing or UNRESERVED_SURCHARGE,
+                         self.late_surcharge_percent, self.late_fixed_price)
 
     @property
     def can_debit(self):
         return bool(self.creditor_name and self.creditor_iban and self.creditor_bic
                     and self.creditor_identifier)
+
+
+@dataclass(frozen=True)
+class LateTerms:
+    """The surcharge of a late reservation (BillingSettings.late_*), as the planning
+    cell, the emails and the rules page say it."""
+    pricing: str
+    percent: Decimal
+    fixed_price: Decimal | None
+
+    @classmethod
+    def current(cls):
+        return BillingSettings.current().late_terms
 
 
 ABSENCE_KIND = {UNEXCUSED: ABSENT_UNEXCUSED, EXCUSED: ABSENT_EXCUSED, ILL: ABSENT_ILL}
@@ -265,6 +315,17 @@ def day_kind(expected, attendance, late_cancellation, settings):
     else:
         return None
     return kind if settings.bills(kind) else None
+
+
+def late_kind(kind, key, mark, month_activity, settings):
+    """The kind of a day a late request changed (models/late.py): reserved late with a
+    surcharge, or cancelled late and not marked otherwise by the roll call."""
+    if kind == RESERVED_DAY and key in month_activity.surcharged:
+        return LATE_RESERVED_DAY
+    if (kind is None and mark is None and key in month_activity.late_cancelled
+            and settings.bills(LATE_CANCELLED_DAY)):
+        return LATE_CANCELLED_DAY
+    return kind
 
 
 # -- Invoices ------------------------------------------------------------------------------
@@ -485,6 +546,9 @@ class MonthActivity:
     def __init__(self, child_ids, first, last):
         self.bookings = {}
         self.late = set()
+        # Accepted per the late policy: reservations with a surcharge, cancellations.
+        self.surcharged = set()
+        self.late_cancelled = set()
         self.marks = {}
         self._by_child = None
         if not child_ids:
@@ -493,14 +557,18 @@ class MonthActivity:
         zone = town_zone_for(activities.values())
         rows = db.session.execute(
             select(Booking.child_id, Booking.activity_id, Booking.day, Booking.state,
-                   Request.submitted_at)
+                   Request.submitted_at, RequestLine.late_rule, RequestLine.action)
             .outerjoin(RequestLine, RequestLine.id == Booking.last_line_id)
             .outerjoin(Request, Request.id == RequestLine.request_id)
             .where(Booking.child_id.in_(child_ids), Booking.day.between(first, last),
                    Booking.state.in_((RESERVED, PENDING_ABSENCE, CANCELLED))))
-        for child_id, activity_id, day, state, submitted_at in rows:
+        for child_id, activity_id, day, state, submitted_at, late_rule, action in rows:
             key = (child_id, activity_id, day)
             self.bookings[key] = state
+            if late_rule == SURCHARGE and action == RESERVE and state != CANCELLED:
+                self.surcharged.add(key)
+            elif late_rule in (SURCHARGE, STAFF) and action == ABSENCE and state == CANCELLED:
+                self.late_cancelled.add(key)
             activity = activities.get(activity_id)
             if state == CANCELLED and (submitted_at is None or activity is None
                                        or not activity.is_in_time(day, submitted_at,
@@ -527,8 +595,10 @@ def draft_lines(family, month_activity, settings, prices, bracket, activities):
         for key in month_activity.days_of(child.id):
             _child_id, activity_id, day = key
             state = month_activity.bookings.get(key)
-            kind = day_kind(state in (RESERVED, PENDING_ABSENCE), month_activity.marks.get(key),
+            mark = month_activity.marks.get(key)
+            kind = day_kind(state in (RESERVED, PENDING_ABSENCE), mark,
                             key in month_activity.late, settings)
+            kind = late_kind(kind, key, mark, month_activity, settings)
             base = prices.get((activity_id, bracket.id))
             if kind is None or base is None or activity_id not in activities:
                 continue

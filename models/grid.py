@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
+from models.billing import LateTerms
 from models.calendar import days_between, public_holiday_name, school_holiday_name, school_year_of
 from models.clock import to_paris, utcnow
+from models.late import REFUSE, STAFF, SUBMITTED, SURCHARGE, after_deadline
 from models.planning import (
     ABSENCE,
     ACTION_FOR_STATE,
@@ -50,6 +52,21 @@ class Cell:
     # Free places that day (activities with a capacity), and the rank in the waiting list.
     places_left: int | None = None
     waiting_rank: int | None = None
+    # Past the deadline: what a tap now gets (models/late.py), and the surcharge's terms.
+    late: str | None = None
+    late_terms: object = None
+
+    @property
+    def late_open(self):
+        """Past its deadline, a tap is still taken: accepted with a surcharge, or
+        submitted to the staff. The cell says which before the tap."""
+        return self.late in (SURCHARGE, STAFF) and self.past_deadline
+
+    @property
+    def awaiting_staff(self):
+        """A late request submitted to the staff: the cell waits for their decision."""
+        line = self.last_line
+        return self.pending and line is not None and line.outcome == SUBMITTED
 
     @property
     def few_places(self):
@@ -84,8 +101,9 @@ class Cell:
 
     @property
     def locked(self):
-        """Past its deadline, or not open yet: the cell cannot be changed from the portal."""
-        return self.past_deadline or self.not_open_yet
+        """Past its deadline (and late taps refused), or not open yet: the cell cannot be
+        changed from the portal."""
+        return (self.past_deadline and not self.late_open) or self.not_open_yet
 
     @property
     def upcoming(self):
@@ -151,6 +169,7 @@ def family_planning(children, first_day, last_day, zone, now=None):
     bookings = _bookings([c.id for c in children], [a.id for a in activities],
                          first_day, last_day) if children else {}
     taken, ranks = _places(activities, bookings.values(), first_day, last_day)
+    terms = _late_terms(activities)
     plan = []
     for day in days_between(first_day, last_day):
         day_plan = DayPlan(day)
@@ -167,7 +186,7 @@ def family_planning(children, first_day, last_day, zone, now=None):
             for child in takers:
                 booking = bookings.get((child.id, activity.id, day))
                 day_plan.cells.append(_cell(child, activity, day, booking, now, zone,
-                                            taken, ranks))
+                                            taken, ranks, terms))
         if not day_plan.cells:
             for why in (PUBLIC_HOLIDAY, SCHOOL_HOLIDAY):
                 if why in reasons:
@@ -186,12 +205,25 @@ def _places(activities, bookings, first_day, last_day):
     return taken, ranks
 
 
-def _cell(child, activity, day, booking, now, zone, taken=None, ranks=None):
+def _late_terms(activities):
+    """The surcharge's terms, read once (one query) when an activity accepts late
+    reservations with a surcharge, else None."""
+    if any(a.late_reserve_policy == SURCHARGE for a in activities):
+        return LateTerms.current()
+    return None
+
+
+def _cell(child, activity, day, booking, now, zone, taken=None, ranks=None, terms=None):
     """A cell with the deadline of what a tap on it asks (or asked, while pending)."""
     state = booking.state if booking else NONE
     action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
+    deadline = activity.deadline_for(day, action, zone)
+    late = None
+    if now > deadline and ACTION_FOR_STATE.get(state) in (RESERVE, ABSENCE):
+        late = after_deadline(activity, day, action, now)
     return Cell(child=child, activity=activity, day=day, state=state,
-                deadline=activity.deadline_for(day, action, zone), now=now,
+                deadline=deadline, now=now, late=late if late != REFUSE else None,
+                late_terms=terms,
                 last_line=booking.last_line if booking else None,
                 opens_at=activity.opens_at(day),
                 places_left=places_left(activity, taken, day) if taken is not None else None,
@@ -205,4 +237,5 @@ def single_cell(child, activity, day, now=None, zone=None):
                               Booking.day == day).options(joinedload(Booking.last_line))
     ).one_or_none()
     taken, ranks = _places([activity], [booking] if booking else [], day, day)
-    return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks)
+    return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks,
+                 _late_terms([activity]))

@@ -17,6 +17,8 @@ from extensions import db
 from models.calendar import days_between, school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.late import REFUSE as LATE_REFUSE
+from models.late import STAFF, SURCHARGE, late_rule
 from models.planning import (
     ABSENT,
     NONE,
@@ -31,6 +33,7 @@ from models.planning import (
     is_enrolled,
 )
 from models.requests import NOT_ENROLLED, PERIOD, Request, RequestLine
+from models.waiting import places_taken
 
 # Why a day of the period is not asked, besides PlanningCalendar.why_not_running.
 ALREADY = "already"          # already in the state asked
@@ -60,6 +63,13 @@ class GroupPlan:
     asked: list = field(default_factory=list)       # [(day, from_state)]
     late: list = field(default_factory=list)        # days asked that will be refused
     too_early: list = field(default_factory=list)   # refused too: not open yet (horizon)
+    # Late but let through per the activity's late policy (models/late.py): accepted
+    # with a surcharge (or, for an absence, the day still billed), or sent to the staff.
+    surcharged: list = field(default_factory=list)
+    submitted: list = field(default_factory=list)
+    # Full days (activities with a capacity): on the waiting list, or refused.
+    waitlisted: list = field(default_factory=list)
+    full: list = field(default_factory=list)
     skipped: dict = field(default_factory=lambda: defaultdict(list))  # reason -> days
 
     @property
@@ -96,6 +106,8 @@ def plan_period(ask, zone, now=None):
                               Booking.day.between(ask.first_day, ask.last_day)))}
     days = [d for d in days_between(ask.first_day, ask.last_day)
             if d.isoweekday() in ask.weekdays]
+    taken = places_taken([a.id for a in ask.activities if a.capacity is not None],
+                         ask.first_day, ask.last_day) if ask.action == RESERVE else {}
     pairs = {(child_id, activity_id) for child_id, activity_id, _year in enrolled}
     groups = []
     for child in ask.children:
@@ -113,12 +125,31 @@ def plan_period(ask, zone, now=None):
                     group.skipped[reason].append(day)
                     continue
                 group.asked.append((day, state))
-                if not activity.is_in_time(day, now, ask.action, zone):
-                    group.late.append(day)
-                elif ask.action == RESERVE and not activity.is_open(day, now):
-                    group.too_early.append(day)
+                _foresee(group, activity, day, ask.action, now, zone, taken)
             groups.append(group)
     return groups
+
+
+def _foresee(group, activity, day, action, now, zone, taken):
+    """What the job will do with this day, in the order it judges (models/requests.py
+    `_judge`): late and refused, not open yet, full, then late but let through."""
+    late = late_rule(activity, day, action, now, zone)
+    if late == LATE_REFUSE:
+        group.late.append(day)
+        return
+    if action == RESERVE and not activity.is_open(day, now):
+        group.too_early.append(day)
+        return
+    if action == RESERVE and activity.capacity is not None:
+        if taken[(activity.id, day)] >= activity.capacity:
+            (group.waitlisted if activity.waiting_list else group.full).append(day)
+            return
+        if late != STAFF:  # the staff's decision counts the place later
+            taken[(activity.id, day)] += 1
+    if late == SURCHARGE:
+        group.surcharged.append(day)
+    elif late == STAFF:
+        group.submitted.append(day)
 
 
 def plan_fingerprint(ask, groups):
@@ -130,6 +161,8 @@ def plan_fingerprint(ask, groups):
         parts += [f"{key}-{day.isoformat()}-{state}" for day, state in group.asked]
         parts += [f"{key}-{day.isoformat()}-late" for day in group.late]
         parts += [f"{key}-{day.isoformat()}-early" for day in group.too_early]
+        for name in ("surcharged", "submitted", "waitlisted", "full"):
+            parts += [f"{key}-{day.isoformat()}-{name}" for day in getattr(group, name)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 

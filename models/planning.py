@@ -95,6 +95,12 @@ class Activity(db.Model):
     # itself, or by the staff's hand when `promote_by_hand`.
     waiting_list: Mapped[bool] = mapped_column(Boolean, default=False)
     promote_by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What a line arriving after its deadline gets, per action (models/late.py
+    # POLICIES): refused, accepted with a surcharge (billing), or submitted to the staff.
+    late_reserve_policy: Mapped[str] = mapped_column(String(10), default="refused",
+                                                     server_default="refused")
+    late_cancel_policy: Mapped[str] = mapped_column(String(10), default="refused",
+                                                    server_default="refused")
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

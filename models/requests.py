@@ -18,6 +18,9 @@ from models.calendar import school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
 from models.family import Child, Family
+from models.late import REFUSE as LATE_REFUSED
+from models.late import STAFF, SUBMITTED, late_rule
+from models.late import SURCHARGE as LATE_SURCHARGE
 from models.planning import (
     ABSENCE,
     ACTION_FOR_STATE,
@@ -34,7 +37,7 @@ from models.planning import (
     PlanningCalendar,
     is_enrolled,
 )
-from models.waiting import next_positions, places_taken, promote
+from models.waiting import next_positions, places_taken, promote, waiting_ranks
 
 RECEIVED = "received"
 PROCESSED = "processed"
@@ -118,6 +121,22 @@ class Request(db.Model):
         self.status = PROCESSED
         self.processed_at = utcnow()
 
+    def rank_waiting_lines(self):
+        """Give each line put on a waiting list its rank in line now, for the decision
+        email to say it (« en liste d'attente, rang 2 »). Two queries, for those lines."""
+        waiting = [line for line in self.lines if line.outcome == WAITLISTED]
+        if not waiting:
+            return
+        days = [line.day for line in waiting]
+        cells = {(b.child_id, b.activity_id, b.day): b.id for b in db.session.execute(
+            select(Booking.id, Booking.child_id, Booking.activity_id, Booking.day).where(
+                Booking.child_id.in_({line.child_id for line in waiting}),
+                Booking.activity_id.in_({line.activity_id for line in waiting}),
+                Booking.day.between(min(days), max(days)), Booking.state == WAITING))}
+        ranks = waiting_ranks({(line.activity_id, line.day) for line in waiting})
+        for line in waiting:
+            line.rank = ranks.get(cells.get((line.child_id, line.activity_id, line.day)))
+
     def line_groups(self):
         """Lines grouped by child and activity, in the order a person reads them."""
         groups = {}
@@ -155,6 +174,16 @@ class LineGroup:
         return [line for line in self.lines if line.outcome is None]
 
     @property
+    def submitted(self):
+        """Late lines waiting for the staff's decision."""
+        return [line for line in self.lines if line.outcome == SUBMITTED]
+
+    @property
+    def late_accepted(self):
+        """Accepted after the deadline (with a surcharge, or by the staff)."""
+        return [line for line in self.lines if line.outcome == ACCEPTED and line.late_rule]
+
+    @property
     def listed(self):
         """Few enough lines to list them one by one."""
         return len(self.lines) <= DAYS_LISTED
@@ -179,16 +208,24 @@ class RequestLine(db.Model):
     day: Mapped[date] = mapped_column(Date)
     action: Mapped[str] = mapped_column(String(10))
     from_state: Mapped[str] = mapped_column(String(24), default=NONE)
-    outcome: Mapped[str | None] = mapped_column(String(10))
+    outcome: Mapped[str | None] = mapped_column(String(10), index=True)
     reason: Mapped[str | None] = mapped_column(String(20))
     # For a late line: the deadline that was missed, to say it in the refusal; for a line
     # asked before its day opened (booking horizon): when it opens.
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The late rule that applied (models/late.py): accepted with a surcharge, or
+    # submitted to the staff (then their decision, by whom, with their note).
+    late_rule: Mapped[str | None] = mapped_column(String(10))
+    staff_decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    staff_note: Mapped[str | None] = mapped_column(String(500))
 
     request = relationship("Request", back_populates="lines")
     child = relationship("Child")
     activity = relationship("Activity")
+    # A waiting line's rank, when Request.rank_waiting_lines said it (not stored).
+    rank = None
 
     @property
     def accepted(self):
@@ -197,6 +234,10 @@ class RequestLine(db.Model):
     @property
     def refused(self):
         return self.outcome == REFUSED
+
+    @property
+    def submitted(self):
+        return self.outcome == SUBMITTED
 
     @classmethod
     def search(cls, limit, offset, first_day=None, last_day=None, activity_id=None,
@@ -338,8 +379,9 @@ def _decide_lines(request, lines, zone):
     line_updates, booking_updates, freed = [], [], defaultdict(set)
     for line in lines:
         activity = activities[line.activity_id]
-        reason = _refusal(line, activity, calendar, enrolled, taken, request.submitted_at,
-                          deadline_applies=not request.by_staff)
+        reason, late = _judge(line, activity, calendar, enrolled, taken, request.submitted_at,
+                              deadline_applies=not request.by_staff)
+        late = late if reason is None else None  # the late rule of a line it let through
         outcome = REFUSED if reason else ACCEPTED
         state = line.from_state if reason else FINAL_STATE_FOR[line.action]
         position = None
@@ -347,16 +389,20 @@ def _decide_lines(request, lines, zone):
             outcome, state = WAITLISTED, WAITING
             position = positions[(activity.id, line.day)]
             positions[(activity.id, line.day)] += 1
+        elif late == STAFF:  # the staff decide (models/late_queue.py); the cell waits
+            outcome, state = SUBMITTED, None
         elif reason is None and line.action == RESERVE:
             taken[(activity.id, line.day)] += 1
         elif reason is None and line.action == ABSENCE and line.from_state == RESERVED:
             freed[activity.id].add(line.day)
         line_updates.append({
-            "id": line.id, "outcome": outcome, "reason": reason,
-            "deadline_at": _moment_missed(activity, line, reason, zone), "decided_at": now})
+            "id": line.id, "outcome": outcome, "reason": reason, "late_rule": late,
+            "deadline_at": _moment_missed(activity, line, reason, zone, late),
+            "decided_at": now})
         booking = bookings.get((line.child_id, line.activity_id, line.day))
         # A cell changed since (a closure released it) is left as it now is.
-        if booking is not None and booking.last_line_id == line.id and booking.is_pending:
+        if (state is not None and booking is not None and booking.last_line_id == line.id
+                and booking.is_pending):
             booking_updates.append({"id": booking.id, "state": state,
                                     "waiting_position": position, "updated_at": now})
     db.session.execute(update(RequestLine), line_updates)
@@ -381,29 +427,37 @@ def _with_families(booking_ids):
 
 def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True):
     """Why a line is refused, or None when it is accepted."""
+    return _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies)[0]
+
+
+def _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True):
+    """(why the line is refused or None, the late rule that applies to it or None): a
+    late line is refused, accepted with a surcharge or submitted to the staff per the
+    activity's policy (models/late.py)."""
     if line.action == LEAVE:  # leaving a waiting list: always possible
-        return None
+        return None, None
     not_running = calendar.why_not_running(activity, line.day)
     if not_running:
-        return not_running
+        return not_running, None
     if not is_enrolled(enrolled, line.child_id, activity.id, line.day):
-        return NOT_ENROLLED
-    if deadline_applies and not activity.is_in_time(line.day, submitted_at, line.action,
-                                                    calendar.zone):
-        return LATE
+        return NOT_ENROLLED, None
+    late = (late_rule(activity, line.day, line.action, submitted_at, calendar.zone)
+            if deadline_applies else None)
+    if late == LATE_REFUSED:
+        return LATE, late
     if (deadline_applies and line.action == RESERVE
             and not activity.is_open(line.day, submitted_at)):
-        return TOO_EARLY
+        return TOO_EARLY, late
     if (line.action == RESERVE and activity.capacity is not None
             and taken[(activity.id, line.day)] >= activity.capacity):
-        return FULL
-    return None
+        return FULL, late
+    return None, late
 
 
-def _moment_missed(activity, line, reason, zone):
-    """What a refusal says: the deadline a late line missed, or when a day asked too
-    early opens."""
-    if reason == LATE:
+def _moment_missed(activity, line, reason, zone, late=None):
+    """What a refusal says: the deadline a late line missed (refused, or accepted or
+    submitted per the late policy), or when a day asked too early opens."""
+    if reason == LATE or (reason is None and late in (LATE_SURCHARGE, STAFF)):
         return activity.deadline_for(line.day, line.action, zone)
     if reason == TOO_EARLY:
         return activity.opens_at(line.day)

@@ -14,6 +14,7 @@ from blueprints.admin import (  # noqa: F401
     families,
     file,
     journal,
+    late,
     lists,
     messages,
     news,

@@ -46,6 +46,9 @@ from models.deadlines import (
     WEEK_BEFORE,
     count_fits,
 )
+from models.late import REFUSE as LATE_REFUSE
+from models.late import STAFF as LATE_STAFF
+from models.late import SURCHARGE as LATE_SURCHARGE
 from models.waiting import all_waiting, lock_activity, promote
 from security import admin_only
 
@@ -108,6 +111,17 @@ class ActivityForm(FlaskForm):
     waiting_list = BooleanField(_l("Liste d'attente quand un jour est complet"))
     promote_by_hand = BooleanField(_l("Le service attribue lui-même les places libérées "
                                       "(sinon le premier de la liste d'attente les reçoit)"))
+    late_reserve_policy = SelectField(
+        _l("Réservation hors délai"), default=LATE_REFUSE, choices=[
+            SelectChoice(LATE_REFUSE, _l("Refusée")),
+            SelectChoice(LATE_SURCHARGE, _l("Acceptée avec majoration (voir les règles de "
+                                            "facturation)")),
+            SelectChoice(LATE_STAFF, _l("Soumise au service, qui accepte ou refuse"))])
+    late_cancel_policy = SelectField(
+        _l("Annulation hors délai"), default=LATE_REFUSE, choices=[
+            SelectChoice(LATE_REFUSE, _l("Refusée")),
+            SelectChoice(LATE_SURCHARGE, _l("Acceptée, le jour reste facturé")),
+            SelectChoice(LATE_STAFF, _l("Soumise au service, qui accepte ou refuse"))])
     position = IntegerField(_l("Ordre d'affichage"), default=0,
                             validators=[Optional(), NumberRange(min=0, max=999)])
     active = BooleanField(_l("Activité proposée aux familles"), default=True)
@@ -147,7 +161,9 @@ def activities():
 def new_activity():
     form = ActivityForm(data={"deadline_days": 2, "deadline_time": time(10, 0),
                               "deadline_working_days": True, "weekdays": ["1", "2", "4", "5"],
-                              "active": True} if request.method == "GET" else None)
+                              "late_reserve_policy": LATE_REFUSE,
+                              "late_cancel_policy": LATE_REFUSE, "active": True}
+                        if request.method == "GET" else None)
     return _save_activity(form, Activity())
 
 

@@ -29,7 +29,12 @@ from blueprints.common.forms import REQUIRED, ConfirmForm
 from blueprints.common.pages import render_page
 from extensions import db
 from models import Activity, AuditEvent, BillingSettings, QfBracket, Tariff
-from models.billing import UNRESERVED_FIXED, UNRESERVED_FULL, UNRESERVED_SURCHARGE
+from models.billing import (
+    DEFAULT_LATE_SURCHARGE,
+    UNRESERVED_FIXED,
+    UNRESERVED_FULL,
+    UNRESERVED_SURCHARGE,
+)
 from security import admin_only
 
 MAX_PRICE = Decimal("1000")
@@ -148,8 +153,28 @@ class RulesForm(FlaskForm):
         _l("Prix fixe d'une présence sans réservation"),
         validators=[Optional(), NumberRange(min=0, max=MAX_PRICE)])
 
+    late_pricing = SelectField(
+        _l("Prix d'une réservation acceptée hors délai (activités qui l'acceptent avec "
+           "majoration)"), default=UNRESERVED_SURCHARGE,
+        choices=[
+            SelectChoice(UNRESERVED_SURCHARGE, _l("Le tarif majoré du pourcentage ci-dessous")),
+            SelectChoice(UNRESERVED_FIXED, _l("Un prix fixe, quelle que soit la tranche"))])
+    late_surcharge_percent = FrenchDecimalField(
+        _l("Majoration d'une réservation hors délai (%)"), unit="%",
+        validators=[Optional(), NumberRange(min=0, max=500)],
+        description=_l("Laisser vide pour garder la majoration actuelle (50 % par défaut)."))
+    late_fixed_price = EurosField(
+        _l("Prix fixe d'une réservation hors délai"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_PRICE)])
+
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
+        late_price = self.late_fixed_price
+        if self.late_pricing.data == UNRESERVED_FIXED and late_price.data is None:
+            if not late_price.errors:
+                late_price.errors = [*late_price.errors, _l("Indiquez le prix fixe d'une "
+                                                            "réservation hors délai.")]
+            valid = False
         price = self.unreserved_fixed_price
         if self.unreserved_pricing.data == UNRESERVED_FIXED and price.data is None:
             if not price.errors:  # an empty price (Optional) rather than a wrong one
@@ -208,6 +233,8 @@ class RulesForm(FlaskForm):
 RULE_FIELDS = ("bill_reserved_present", "bill_unmarked_reserved", "bill_absent_unexcused",
                "bill_absent_ill", "bill_absent_ill_certified", "bill_absent_excused",
                "bill_unreserved")
+# Saved with them, in the audit entry of the rules.
+LATE_FIELDS = ("late_pricing", "late_surcharge_percent", "late_fixed_price")
 
 
 @bp.route("/facturation/regles", methods=["GET", "POST"])
@@ -218,7 +245,10 @@ def billing_rules():
     form.default_bracket_id.choices = [SelectChoice(0, _("La plus élevée"))] + [
         SelectChoice(b.id, b.label) for b in QfBracket.ordered()]
     if form.validate_on_submit():
+        late_percent = settings.late_surcharge_percent
         form.populate_obj(settings)
+        if settings.late_surcharge_percent is None:  # a form without it keeps the rate
+            settings.late_surcharge_percent = late_percent or DEFAULT_LATE_SURCHARGE
         settings.default_bracket_id = form.default_bracket_id.data or None
         settings.payment_instructions = (form.payment_instructions.data or "").strip()
         for name in ("creditor_name", "creditor_iban", "creditor_bic", "creditor_identifier"):
@@ -227,7 +257,8 @@ def billing_rules():
         db.session.add(settings)
         db.session.flush()
         AuditEvent.record(current_user, "billing_rules.saved", settings,
-                          rules={name: getattr(settings, name) for name in RULE_FIELDS})
+                          rules={name: getattr(settings, name) for name in RULE_FIELDS},
+                          late={name: str(getattr(settings, name)) for name in LATE_FIELDS})
         db.session.commit()
         flash(_("Règles de facturation enregistrées : elles s'appliquent aux prochaines "
                 "factures."), "success")

@@ -17,7 +17,17 @@ from blueprints.common.pages import (
 )
 from blueprints.common.regie import correction_reason
 from blueprints.common.rich_text import render_markdown
-from blueprints.common.words import deadline_kinds, planning_words, reasons, states
+from blueprints.common.words import (
+    deadline_kinds,
+    late_outcome_words,
+    late_policies,
+    late_policy_in_words,
+    late_tap_words,
+    planning_words,
+    reasons,
+    states,
+    surcharge_in_words,
+)
 
 
 def init_app(app):
@@ -34,7 +44,9 @@ def init_app(app):
     app.jinja_env.globals.update(
         period_in_words=dates.period_in_words, request_phrase=dates.request_phrase,
         planning_words=planning_words, is_fragment=wants_fragment, states=states,
-        reasons=reasons, deadline_kinds=deadline_kinds,
+        reasons=reasons, deadline_kinds=deadline_kinds, late_policies=late_policies,
+        late_tap_words=late_tap_words, late_outcome_words=late_outcome_words,
+        late_policy_in_words=late_policy_in_words, surcharge_in_words=surcharge_in_words,
         **family_display.TEMPLATE_GLOBALS)
     app.extensions["babel"].instance.date_formats.update(dates.DATE_FORMATS)
 

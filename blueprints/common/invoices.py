@@ -19,6 +19,8 @@ from models.billing import (
     DIRECT_DEBIT,
     DUE,
     LATE,
+    LATE_CANCELLED_DAY,
+    LATE_RESERVED_DAY,
     ONLINE,
     PAID,
     PARTIAL,
@@ -32,6 +34,8 @@ STATUS_BADGES = {DUE: "badge--wait", PARTIAL: "badge--wait", PAID: "badge--ok",
                  LATE: "badge--no", CANCELLED_INVOICE: "badge--ok"}
 KIND_LABELS = {
     RESERVED_DAY: _l("Jours réservés"),
+    LATE_RESERVED_DAY: _l("Jours réservés hors délai (tarif majoré)"),
+    LATE_CANCELLED_DAY: _l("Jours annulés hors délai (facturés comme réservés)"),
     ABSENT_UNEXCUSED: _l("Absences non justifiées"),
     ABSENT_ILL: _l("Absences pour maladie sans certificat médical"),
     ABSENT_ILL_CERTIFIED: _l("Absences pour maladie avec certificat médical"),

@@ -2,11 +2,16 @@
 hundred cells says "Non réservé" a hundred times."""
 from types import SimpleNamespace
 
-from flask_babel import get_locale
+from flask import g, has_request_context, request
+from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from models.billing import UNRESERVED_FIXED, UNRESERVED_FULL, LateTerms
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
+from models.late import REFUSE as LATE_REFUSE
+from models.late import STAFF, SUBMITTED, SURCHARGE
 from models.period import IN_PROGRESS, NOT_RESERVED, ON_WAITING_LIST
 from models.planning import (
     ABSENCE,
@@ -82,7 +87,9 @@ SKIPS = {
 }
 ALREADY_DONE = {RESERVE: _l("déjà réservé"), ABSENCE: _l("absence déjà signalée")}
 OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente"),
-            WAITLISTED: _l("en liste d'attente")}
+            WAITLISTED: _l("en liste d'attente"),
+            SUBMITTED: _l("hors délai, soumise au service : vous recevrez sa décision par "
+                          "email")}
 
 
 # The codes the models store, by name, for templates to compare with (booking.state ==
@@ -121,6 +128,72 @@ def planning_words():
                               for kind, phrases in REQUEST_PHRASES.items()}}
         _WORDS_BY_LOCALE[key] = words
     return words
+
+
+# -- Late requests (models/late.py) ----------------------------------------------------
+
+late_policies = SimpleNamespace(REFUSE=LATE_REFUSE, SURCHARGE=SURCHARGE, STAFF=STAFF,
+                                SUBMITTED=SUBMITTED)
+
+
+def surcharge_in_words(terms):
+    """« majoration de 50 % », « prix fixe de 8,00 € », « tarif habituel »."""
+    if terms is None:
+        terms = late_terms()
+    if terms.pricing == UNRESERVED_FIXED and terms.fixed_price is not None:
+        return _("prix fixe de %(price)s", price=format_currency(terms.fixed_price, "EUR"))
+    if terms.pricing == UNRESERVED_FULL:
+        return _("tarif habituel, sans majoration")
+    return _("majoration de %(rate)s %%", rate=format_decimal(terms.percent))
+
+
+def late_terms():
+    """The surcharge's terms, read once per request (or job: each has its own app
+    context). Keyed on the request too: a test's app context outlives its requests."""
+    key = id(request._get_current_object()) if has_request_context() else None
+    cached = g.get("late_terms")
+    if cached is None or cached[0] != key:
+        cached = g.late_terms = (key, LateTerms.current())
+    return cached[1]
+
+
+def late_tap_words(policy, action, terms=None):
+    """What a late tap would do, said on the cell before the tap."""
+    if policy == STAFF:
+        return _("Hors délai : sera soumis au service")
+    if policy == SURCHARGE and action == ABSENCE:
+        return _("Hors délai : le jour restera facturé")
+    if policy == SURCHARGE:
+        return _("Hors délai : %(surcharge)s", surcharge=surcharge_in_words(terms))
+    return ""
+
+
+def late_outcome_words(line):
+    """A line accepted past its deadline, in the decision email and Mes demandes."""
+    if line.late_rule == STAFF:
+        return _("acceptée hors délai par le service")
+    if line.action == ABSENCE:
+        return _("acceptée hors délai : le jour reste facturé")
+    return _("acceptée hors délai avec %(surcharge)s", surcharge=surcharge_in_words(None))
+
+
+def late_policy_in_words(policy, action, terms=None):
+    """The late policy of an action, for the rules page."""
+    if policy == STAFF:
+        return (_("Une réservation hors délai est soumise au service, qui l'accepte ou la "
+                  "refuse ; sa décision vous est envoyée par email.") if action == RESERVE
+                else _("Une annulation hors délai est soumise au service, qui l'accepte ou "
+                       "la refuse ; sa décision vous est envoyée par email. Acceptée, le "
+                       "jour reste facturé comme réservé."))
+    if policy == SURCHARGE:
+        return (_("Une réservation hors délai est acceptée jusqu'au début de l'activité, "
+                  "facturée avec %(surcharge)s.", surcharge=surcharge_in_words(terms))
+                if action == RESERVE
+                else _("Une annulation hors délai est acceptée jusqu'au début de "
+                       "l'activité, mais le jour reste facturé comme réservé."))
+    return (_("Une réservation hors délai est refusée.") if action == RESERVE
+            else _("Une annulation hors délai est refusée : le jour reste réservé et "
+                   "facturé."))
 
 
 # The deadline kinds (models/deadlines.py), by name, for the rules in words.

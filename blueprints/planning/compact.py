@@ -40,6 +40,8 @@ def deadline_words(cells):
             return None
         return _("Non modifiable : la date limite était le %(deadline)s",
                  deadline=moment_in_words(cell.deadline))
+    if cell.past_deadline:  # a late tap is still taken: each cell says what it gets
+        return _("Date limite dépassée le %(deadline)s", deadline=moment_in_words(cell.deadline))
     left = cell.deadline - cell.now
     if left < NEAR:
         return _time_left(left)
