@@ -261,7 +261,7 @@ def send_deadline_reminders(now):
         email = queue_email(user.email, "deadline_reminder", SUBJECT,
                             dedupe_key=f"deadline-reminder-{user.id}-{tomorrow.isoformat()}",
                             user=user, town=town, missing=found, planning_url=planning_url,
-                            account_url=external_url("notifications.settings"))
+                            account_url=external_url("auth.account") + "#rappels")
         sent += email is not None
     db.session.commit()
     return sent
