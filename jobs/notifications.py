@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -46,6 +46,7 @@ PUSH_TTL_SECONDS = 24 * 3600
 PUSH_TIMEOUT_SECONDS = 10
 PUSH_MAX_ATTEMPTS = 5
 GONE = (404, 410)
+NOTICES_KEPT = timedelta(days=31)
 # Emails that also go as a push to the guardian's devices: what it says, where it leads.
 PUSH_TWINS = {
     "request_decision": (_l("Votre demande a été traitée : ouvrez Mes demandes pour voir "
@@ -212,6 +213,18 @@ def resend_unsent_pushes(now):
     return enqueue_each(
         PushNotice.unsent_ids(older_than=now - GRACE, max_attempts=PUSH_MAX_ATTEMPTS),
         lambda notice_id: enqueue(send_push, notice_id, job_id=f"push-{notice_id}"))
+
+
+@sweeper
+def purge_old_notices(now):
+    """Push messages sent (or given up) and the evening checks live a month."""
+    cutoff = now - NOTICES_KEPT
+    begin_write()
+    purged = db.session.execute(delete(PushNotice).where(
+        PushNotice.created_at < cutoff)).rowcount
+    db.session.execute(delete(DeadlineReminder).where(DeadlineReminder.checked_at < cutoff))
+    db.session.commit()
+    return purged
 
 
 # --- The evening-before reminder ------------------------------------------------------

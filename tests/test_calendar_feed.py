@@ -123,3 +123,16 @@ def test_feed_stops_when_the_account_leaves_the_family(parent_client, other_clie
     feed.user.guardian_id = None
     db.session.commit()
     assert other_client.get(path).status_code == 404
+
+
+def test_feed_speaks_the_guardians_language(parent_client, other_client, planning):
+    path = issue(parent_client)
+    feed = db.session.scalar(select(CalendarFeed))
+    feed.user.locale = "en"
+    db.session.add(Closure(activity_id=None, first_day=today() + timedelta(days=3),
+                           last_day=today() + timedelta(days=3), reason="Training day"))
+    db.session.commit()
+    calendar = fetch(other_client, path)
+    assert str(calendar["X-WR-CALNAME"]) == "MARTIN family's planning"
+    closure = next(e for uid, e in events(calendar).items() if uid.startswith("closure-"))
+    assert str(closure["SUMMARY"]) == "Closed: All activities"
