@@ -136,3 +136,8 @@ def test_feed_speaks_the_guardians_language(parent_client, other_client, plannin
     assert str(calendar["X-WR-CALNAME"]) == "MARTIN family's planning"
     closure = next(e for uid, e in events(calendar).items() if uid.startswith("closure-"))
     assert str(closure["SUMMARY"]) == "Closed: All activities"
+
+
+def test_guessing_tokens_is_limited_per_address(other_client, planning):
+    statuses = {other_client.get(f"/agenda/guess-{n}.ics").status_code for n in range(101)}
+    assert statuses == {404, 429}

@@ -2,6 +2,7 @@
 models/calendar_feed.py and jobs/notifications.py."""
 import base64
 import binascii
+import hashlib
 import json
 from urllib.parse import urlsplit
 
@@ -96,11 +97,20 @@ def revoke_feed():
 
 
 def _feed_key():
-    return f"feed:{request.remote_addr}"
+    """Per feed: calendar services fetch many families' feeds from the same address."""
+    token = (request.view_args or {}).get("token", "")
+    return "feed:" + hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+def _not_found(response):
+    return response.status_code == 404
 
 
 @public_bp.get("/agenda/<token>.ics")
 @limiter.limit("60 per hour", key_func=_feed_key)
+# Guessing tokens: only the misses count against an address.
+@limiter.limit("100 per hour", key_func=lambda: f"feed-miss:{request.remote_addr}",
+               deduct_when=_not_found)
 def calendar(token):
     feed = CalendarFeed.find(token)
     if feed is None:
