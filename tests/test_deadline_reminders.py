@@ -17,6 +17,7 @@ from models.deadlines import DAYS_BEFORE
 from models.planning import RESERVED, PlanningCalendar
 from models.usual_days import missing_days
 from tests.helpers import activity, child, csrf_from, page, text_of, today, upcoming_day
+from tests.test_push import Device, PushService, subscribe
 
 CANTEEN = "Restauration scolaire"
 
@@ -129,3 +130,20 @@ def test_usual_means_most_of_the_last_weeks(usual):
                                                     Booking.day == day))
     db.session.commit()
     assert missing_days([lea.family], today(), Town.current().holiday_zone) == {}
+
+
+def test_the_reminder_also_reaches_a_subscribed_device(parent_client, usual, run_jobs, mailbox):
+    service = PushService()
+    try:
+        device = Device(f"{service.url}/push/phone")
+        subscribe(parent_client, device)
+        opt_in(parent_client)
+        assert send_deadline_reminders(evening()) == 1
+        run_jobs()
+        mailbox.wait_for(usual.PARENT[0], "Rappel : des jours habituels")  # email still goes
+        [(_path, _headers, body)] = service.received
+        message = device.decrypt(body)
+        assert message["title"] == "Rappel : des jours habituels ne sont pas encore réservés"
+        assert message["url"] == "http://localhost/activites"
+    finally:
+        service.stop()
