@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from blueprints.common.pages import render_page
 from extensions import db, limiter
+from jobs.emails import external_url
 from jobs.notifications import endpoint_is_acceptable, queue_push, vapid_public_key
 from models import Town
 from models.calendar_feed import build_feed
@@ -71,7 +72,7 @@ def _section(block):
 
 # --- Calendar feed --------------------------------------------------------------------
 def feed_url(token, scheme=None):
-    url = url_for("feeds.calendar", token=token, _external=True)
+    url = external_url("feeds.calendar", token=token)  # PUBLIC_URL, as in emails
     if scheme == "webcal":
         return "webcal://" + url.split("://", 1)[1]
     return url
