@@ -103,6 +103,7 @@ def _register_blueprints(app):
         health,
         home,
         info,
+        notifications,
         planning,
     )
 
@@ -116,6 +117,8 @@ def _register_blueprints(app):
     app.register_blueprint(billing_online.bp)
     app.register_blueprint(billing_online.notify_bp)
     app.register_blueprint(info.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(notifications.public_bp)
     app.register_blueprint(admin.bp)
     if app.config["PORTAIL_ENV"] == "development":
         app.register_blueprint(dev.bp)

@@ -22,6 +22,27 @@ def _instance_secret(instance_path, name):
         return handle.read().strip()
 
 
+def _instance_vapid_key(instance_path, name="vapid_private_key.pem"):
+    """The path of the Web Push (VAPID) private key, an EC P-256 key in PEM created on
+    first use in instance/ (its public half is what browsers subscribe with)."""
+    path = os.path.join(instance_path, name)
+    if not os.path.exists(path):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: keep that one
+            return path
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+    return path
+
+
 def database_uri(url):
     """SQLAlchemy URL for DATABASE_URL; PostgreSQL goes through psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -35,6 +56,12 @@ def limiter_storage_uri(redis_url):
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+def _vapid_subject(sender):
+    """mailto: the sender's address ('Name <a@b>' or 'a@b')."""
+    address = sender.rpartition("<")[2].rstrip(">").strip()
+    return f"mailto:{address}"
 
 
 def _flag(value):
@@ -62,6 +89,12 @@ def load(instance_path, environ=None):
         "SUBSCRIBER_CODE_KEY": env.get("SUBSCRIBER_CODE_KEY")
         or _instance_secret(instance_path, "subscriber_code_key"),
         "PUBLIC_URL": public_url,
+        # Web Push: the VAPID private key (a PEM file; generated into instance/ when not
+        # given) and the contact the push services may write to.
+        "VAPID_PRIVATE_KEY_FILE": env.get("VAPID_PRIVATE_KEY_FILE")
+        or _instance_vapid_key(instance_path),
+        "VAPID_SUBJECT": env.get("VAPID_SUBJECT") or _vapid_subject(
+            env.get("MAIL_DEFAULT_SENDER", "ne-pas-repondre@portail-famille.localhost")),
         # How many reverse proxies (nginx…) stand in front of the app: their
         # X-Forwarded-* headers are then trusted for the client's IP (rate limits) and
         # the scheme and host of links.

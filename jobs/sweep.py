@@ -28,7 +28,7 @@ SESSION_ROWS_KEPT = timedelta(days=30)
 SWEEPERS = []
 SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing", "jobs.broadcasts", "jobs.online_payments",
                    "jobs.reenrollment", "jobs.corrections", "jobs.reminders", "jobs.statements",
-                   "jobs.retention"]
+                   "jobs.retention", "jobs.notifications"]
 # When the sweep last ran (a Unix time in Redis): /healthz and the web app read it.
 LAST_SWEEP_KEY = "portail:sweep:last"
 log = logging.getLogger(__name__)

@@ -24,6 +24,13 @@ from models.files import StoredFile
 from models.info import RulesVersion, TownPage
 from models.messages import ContactMessage, ContactThread
 from models.news import News
+from models.notifications import (
+    CalendarFeed,
+    DeadlineReminder,
+    NotificationSetting,
+    PushNotice,
+    PushSubscription,
+)
 from models.online_payment import OnlineTransaction, OnlineTransactionItem, PaymentSettings
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
@@ -38,13 +45,16 @@ from models.user import User, UserSession
 __all__ = [
     "AccessibilityStatement",
     "Activity", "Attendance", "AuditEvent", "AuthorizationType", "AuthorizedPerson",
-    "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "Campaign",
+    "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "CalendarFeed", "Campaign",
     "ChangeRequest", "Child", "ChildAnswer", "ChildAuthorization", "Closure", "ContactMessage",
     "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter", "CreditNoteLine",
-    "DirectDebitBatch", "Document", "Enrollment", "Family", "Guardian", "HealthRecord",
+    "DeadlineReminder", "DirectDebitBatch", "Document", "Enrollment", "Family", "Guardian",
+    "HealthRecord",
     "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine", "InvoicingRun", "News",
+    "NotificationSetting",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
-    "PaymentAllocation", "PaymentSettings", "QfBracket", "Request", "RequestLine",
+    "PaymentAllocation", "PaymentSettings", "PushNotice", "PushSubscription", "QfBracket",
+    "Request", "RequestLine",
     "RetentionSetting", "RulesVersion", "StatementBatch", "StoredFile", "Tariff", "Town",
     "TownPage", "User", "UserSession",
 ]

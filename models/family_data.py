@@ -20,7 +20,7 @@ OWNING_COLUMNS = {"family_id", "child_id", "guardian_id", "user_id", "thread_id"
                   "request_id", "invoice_id", "payment_id"}
 # Never handed out, not even to their owner: secrets, and our own file names.
 SECRET_COLUMNS = {"password_hash", "token_hash", "subscriber_code_hash", "storage_key",
-                  "client_token", "photo_name"}
+                  "client_token", "photo_name", "auth_secret", "p256dh"}
 # Rows that name the family in a plain column rather than a foreign key.
 PLAIN_FAMILY_COLUMNS = {"audit_events": "family_id"}
 

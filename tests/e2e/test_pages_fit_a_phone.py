@@ -7,7 +7,8 @@ from tests.e2e.conftest import fill_login
 pytestmark = pytest.mark.e2e
 
 # Files and downloads are not pages.
-NOT_PAGES = (".csv", ".json", ".pdf", ".zip", ".ics", ".jpg", "/fichier", "/piece-jointe",
+NOT_PAGES = (".csv", ".json", ".pdf", ".zip", ".ics", ".jpg", ".webmanifest", "/sw.js",
+             "/fichier", "/piece-jointe",
              "/healthz", "/dev/",
              "/activites/case", "/pointage/liste",  # fragments asked with their parameters
              "/paiement-en-ligne/notification")  # the payment backend's, server to server
