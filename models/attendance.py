@@ -160,6 +160,8 @@ class RollCallRow:
     child: Child
     booking: Booking | None
     attendance: Attendance | None
+    # Declared ill by the family (models/illness.py): its cell released, marked ill.
+    declared_ill: bool = False
 
     @property
     def expected(self):
@@ -193,11 +195,18 @@ def roll_call(activity, day):
     bookings = {b.child_id: b for b in db.session.scalars(
         select(Booking).where(Booking.activity_id == activity.id, Booking.day == day,
                               Booking.state.in_(EXPECTED_STATES)))}
+    from models.illness import declared_for  # it marks the roll call itself
+
     marks = Attendance.for_day(activity.id, day)
-    child_ids = set(bookings) | {child_id for child_id, a in marks.items() if a.unreserved}
+    ill = declared_for([child_id for child_id, a in marks.items()
+                        if a.status == ABSENT and a.absence_reason == ILL
+                        and child_id not in bookings], day)
+    child_ids = set(bookings) | ill | {child_id for child_id, a in marks.items()
+                                       if a.unreserved}
     children = db.session.scalars(
         select(Child).where(Child.id.in_(child_ids)).options(*child_loading_options())).all()
-    rows = [RollCallRow(child, bookings.get(child.id), marks.get(child.id)) for child in children]
+    rows = [RollCallRow(child, bookings.get(child.id), marks.get(child.id), child.id in ill)
+            for child in children]
     return sorted(rows, key=lambda r: (r.child.school, r.child.class_name, r.child.last_name,
                                        r.child.first_name))
 

@@ -10,7 +10,7 @@ settings of `BillingSettings`, in one place: the invoicing job and the tests use
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
     insert,
@@ -39,6 +40,7 @@ from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendan
 from models.clock import utcnow
 from models.db_tools import FamiliesProgress, dialect_name, insert_ignoring_conflicts
 from models.family import Child, Family, Guardian
+from models.illness import illness_kinds
 from models.planning import ABSENCE, PENDING_ABSENCE, RESERVED, Activity, Booking, town_zone_for
 from models.planning import ABSENT as CANCELLED
 from models.requests import Request, RequestLine
@@ -136,8 +138,17 @@ ABSENT_UNEXCUSED = "absent_unexcused"
 ABSENT_ILL = "absent_ill"             # ill, no medical certificate handed in
 ABSENT_ILL_CERTIFIED = "absent_ill_certified"
 ABSENT_EXCUSED = "absent_excused"
-DAY_KINDS = (RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL, ABSENT_ILL_CERTIFIED, ABSENT_EXCUSED,
-             UNRESERVED_DAY)
+# An illness declared by the parent, its certificate accepted: its first days (« jours de
+# carence », models/illness.py) are billed at the usual price.
+ABSENT_ILL_CARENCE = "absent_ill_carence"
+DAY_KINDS = (RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL, ABSENT_ILL_CARENCE,
+             ABSENT_ILL_CERTIFIED, ABSENT_EXCUSED, UNRESERVED_DAY)
+
+# Illness declared by the parent (models/illness.py): today can be declared until this
+# time; the certificate is due within so many days; so many first days are billed.
+DEFAULT_ILLNESS_UNTIL = time(9, 0)
+DEFAULT_CERTIFICATE_DAYS = 3
+DEFAULT_CARENCE_DAYS = 1
 
 DEFAULT_SURCHARGE = Decimal("20.00")
 DEFAULT_DUE_DAYS = 30
@@ -195,6 +206,11 @@ class BillingSettings(db.Model):
     creditor_iban: Mapped[str] = mapped_column(String(34), default="")
     creditor_bic: Mapped[str] = mapped_column(String(11), default="")
     creditor_identifier: Mapped[str] = mapped_column(String(35), default="")
+    # Illness declared by the parent (models/illness.py).
+    illness_declaration_until: Mapped[time] = mapped_column(Time, default=DEFAULT_ILLNESS_UNTIL)
+    illness_certificate_days: Mapped[int] = mapped_column(Integer,
+                                                          default=DEFAULT_CERTIFICATE_DAYS)
+    illness_carence_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_CARENCE_DAYS)
 
     default_bracket = relationship("QfBracket")
 
@@ -212,7 +228,10 @@ class BillingSettings(db.Model):
                       first_reminder_days=DEFAULT_FIRST_REMINDER_DAYS,
                       second_reminder_days=DEFAULT_SECOND_REMINDER_DAYS,
                       payment_instructions="", creditor_name="",
-                      creditor_iban="", creditor_bic="", creditor_identifier="")
+                      creditor_iban="", creditor_bic="", creditor_identifier="",
+                      illness_declaration_until=DEFAULT_ILLNESS_UNTIL,
+                      illness_certificate_days=DEFAULT_CERTIFICATE_DAYS,
+                      illness_carence_days=DEFAULT_CARENCE_DAYS)
         return row
 
     def bills(self, kind):
@@ -221,6 +240,7 @@ class BillingSettings(db.Model):
             ABSENT_UNEXCUSED: self.bill_absent_unexcused,
             ABSENT_ILL: self.bill_absent_ill,
             ABSENT_ILL_CERTIFIED: self.bill_absent_ill_certified,
+            ABSENT_ILL_CARENCE: True,
             ABSENT_EXCUSED: self.bill_absent_excused,
             UNRESERVED_DAY: self.bill_unreserved,
         }[kind]
@@ -480,6 +500,8 @@ class MonthActivity:
         self.bookings = {}
         self.late = set()
         self.marks = {}
+        # Days of illnesses declared by the parents: their kind (models/illness.py).
+        self.illness = {}
         self._by_child = None
         if not child_ids:
             return
@@ -503,6 +525,7 @@ class MonthActivity:
         for mark in db.session.scalars(select(Attendance).where(
                 Attendance.child_id.in_(child_ids), Attendance.day.between(first, last))):
             self.marks[(mark.child_id, mark.activity_id, mark.day)] = mark
+        self.illness = illness_kinds(child_ids, first, last, BillingSettings.current())
 
     def days_of(self, child_id):
         if self._by_child is None:  # indexed once: a whole month of a town is large
@@ -521,8 +544,13 @@ def draft_lines(family, month_activity, settings, prices, bracket, activities):
         for key in month_activity.days_of(child.id):
             _child_id, activity_id, day = key
             state = month_activity.bookings.get(key)
-            kind = day_kind(state in (RESERVED, PENDING_ABSENCE), month_activity.marks.get(key),
-                            key in month_activity.late, settings)
+            kind = month_activity.illness.get(key)
+            if kind is not None:
+                kind = kind if settings.bills(kind) else None
+            else:
+                kind = day_kind(state in (RESERVED, PENDING_ABSENCE),
+                                month_activity.marks.get(key), key in month_activity.late,
+                                settings)
             base = prices.get((activity_id, bracket.id))
             if kind is None or base is None or activity_id not in activities:
                 continue

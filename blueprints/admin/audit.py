@@ -34,6 +34,7 @@ PAGE_SIZE = 100
 # that each action recorded in the code has its label here).
 ACTIONS = {
     "waiting.promoted": _l("Place attribuée depuis la liste d'attente"),
+    "illness.declared": _l("Absence pour maladie déclarée par la famille"),
     "family.erased": _l("Famille effacée à sa demande"),
     "retention.purged": _l("Purge des données arrivées au terme de leur conservation"),
     "attendance.reconciled": _l("Pointage rapproché des réservations"),
