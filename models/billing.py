@@ -39,8 +39,9 @@ from extensions import db
 from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendance
 from models.clock import utcnow
 from models.db_tools import FamiliesProgress, dialect_name, insert_ignoring_conflicts
+from models.documents import ACCEPTED as DOCUMENT_ACCEPTED
 from models.family import Child, Family, Guardian
-from models.illness import illness_kinds
+from models.illness import IllnessDeclaration, carence_days, marks_of
 from models.planning import ABSENCE, PENDING_ABSENCE, RESERVED, Activity, Booking, town_zone_for
 from models.planning import ABSENT as CANCELLED
 from models.requests import Request, RequestLine
@@ -533,6 +534,50 @@ class MonthActivity:
             for key in (*self.bookings, *self.marks):
                 self._by_child[key[0]].add(key)
         return sorted(self._by_child.get(child_id, ()), key=lambda k: (k[1], k[2]))
+
+
+# -- Illness declared by the parent (models/illness.py) ------------------------------------
+
+def illness_kinds(child_ids, first, last, rules):
+    """{(child_id, activity_id, day): billing kind} for the days of declared illnesses
+    of these children between `first` and `last` (a few queries, whatever their number).
+    A day counts when its cell is released and its mark still says « absent, malade »:
+    a mark the staff changed since (the child came) is billed as the mark says."""
+    if not child_ids:
+        return {}
+    declarations = db.session.scalars(
+        select(IllnessDeclaration).where(IllnessDeclaration.child_id.in_(list(child_ids)),
+                                         IllnessDeclaration.first_day <= last,
+                                         IllnessDeclaration.last_day >= first,
+                                         IllnessDeclaration.cells_late > 0)
+        .options(selectinload(IllnessDeclaration.document))).all()
+    if not declarations:
+        return {}
+    marks = marks_of(declarations)
+    released = {(b.child_id, b.activity_id, b.day) for b in db.session.execute(
+        select(Booking.child_id, Booking.activity_id, Booking.day).where(
+            Booking.child_id.in_({d.child_id for d in declarations}),
+            Booking.day.between(min(d.first_day for d in declarations),
+                                max(d.last_day for d in declarations)),
+            Booking.state == CANCELLED))}
+    kinds = {}
+    for declaration in sorted(declarations, key=lambda d: (d.first_day, d.id)):
+        cells = [(m.child_id, m.activity_id, m.day) for m in marks[declaration.id]
+                 if (m.child_id, m.activity_id, m.day) in released]
+        document = declaration.document
+        certified = document is not None and document.status == DOCUMENT_ACCEPTED
+        carence = carence_days([c[2] for c in cells], rules.illness_carence_days) \
+            if certified else set()
+        for key in cells:
+            if key in kinds or not first <= key[2] <= last:
+                continue
+            if not certified:
+                kinds[key] = ABSENT_UNEXCUSED
+            elif key[2] in carence:
+                kinds[key] = ABSENT_ILL_CARENCE
+            else:
+                kinds[key] = ABSENT_ILL_CERTIFIED
+    return kinds
 
 
 def draft_lines(family, month_activity, settings, prices, bracket, activities):

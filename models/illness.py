@@ -130,25 +130,18 @@ class IllnessDeclaration(db.Model):
                    (cls.document_id.is_(None)) | (Document.status == REJECTED))) or 0
 
 
-def settings():
-    from models.billing import BillingSettings  # billing imports this module
-
-    return BillingSettings.current()
-
-
-def certificate_due_on(declared_on, rules=None):
-    """The last day a certificate can be sent for an illness declared on `declared_on`."""
-    rules = rules or settings()
+def certificate_due_on(declared_on, rules):
+    """The last day a certificate can be sent for an illness declared on `declared_on`.
+    `rules`: the BillingSettings (models/billing.py), where the town sets them."""
     return declared_on + timedelta(days=rules.illness_certificate_days or 0)
 
 
-def can_declare_today(now, rules=None):
+def can_declare_today(now, rules):
     """Whether today can still be declared at `now` (naive UTC): until the set time."""
-    rules = rules or settings()
     return to_paris(now).time() <= rules.illness_declaration_until
 
 
-def check_range(first_day, last_day, now, rules=None):
+def check_range(first_day, last_day, now, rules):
     """Raise IllnessRefused when these days cannot be declared at `now` (naive UTC)."""
     today = to_paris(now).date()
     if first_day < today:
@@ -169,13 +162,12 @@ class Declared:
     promoted: list      # cells of other families given the freed places
 
 
-def declare(child, first_day, last_day, by, now=None):
+def declare(child, first_day, last_day, by, rules, now=None):
     """Declare `child` ill from `first_day` to `last_day`, at `now` (naive UTC). Takes the
     write lock, releases the child's reserved cells of those days, marks the late ones
     « absent, malade » and promotes waiting lists. The caller commits (and tells the
     families promoted). IllnessRefused when the days cannot be declared."""
     now = now or utcnow()
-    rules = settings()
     check_range(first_day, last_day, now, rules)
     begin_write()
     cells = db.session.scalars(
@@ -226,7 +218,7 @@ def is_in_time_for_certificate(declaration, today):
 def set_certified(declaration, certified):
     """The roll-call marks of the declaration's late days carry the certificate or not
     (billing and the corrections read them)."""
-    for mark in _marks_of([declaration]).get(declaration.id, []):
+    for mark in marks_of([declaration]).get(declaration.id, []):
         mark.certificate = certified
 
 
@@ -240,7 +232,7 @@ def certificate_reviewed(document):
     return declaration
 
 
-def _marks_of(declarations):
+def marks_of(declarations):
     """{declaration id: [its « absent, malade » marks]}."""
     if not declarations:
         return {}
@@ -262,56 +254,3 @@ def carence_days(days, count):
     """The days billed as « jours de carence »: the first `count` days of the illness on
     which the child was expected."""
     return set(sorted(set(days))[:max(count or 0, 0)])
-
-
-def illness_kinds(child_ids, first, last, rules):
-    """{(child_id, activity_id, day): billing kind} for the days of declared illnesses
-    of these children between `first` and `last` (a few queries, whatever their number).
-    A day counts when its cell is released and its mark still says « absent, malade »:
-    a mark the staff changed since (the child came) is billed as the mark says."""
-    from models.billing import ABSENT_ILL_CARENCE, ABSENT_ILL_CERTIFIED, ABSENT_UNEXCUSED
-
-    if not child_ids:
-        return {}
-    declarations = db.session.scalars(
-        select(IllnessDeclaration).where(IllnessDeclaration.child_id.in_(list(child_ids)),
-                                         IllnessDeclaration.first_day <= last,
-                                         IllnessDeclaration.last_day >= first,
-                                         IllnessDeclaration.cells_late > 0)
-        .options(selectinload(IllnessDeclaration.document))).all()
-    if not declarations:
-        return {}
-    marks = _marks_of(declarations)
-    released = {(b.child_id, b.activity_id, b.day) for b in db.session.execute(
-        select(Booking.child_id, Booking.activity_id, Booking.day).where(
-            Booking.child_id.in_({d.child_id for d in declarations}),
-            Booking.day.between(min(d.first_day for d in declarations),
-                                max(d.last_day for d in declarations)),
-            Booking.state == CANCELLED))}
-    kinds = {}
-    for declaration in sorted(declarations, key=lambda d: (d.first_day, d.id)):
-        cells = [(m.child_id, m.activity_id, m.day) for m in marks[declaration.id]
-                 if (m.child_id, m.activity_id, m.day) in released]
-        certified = declaration.document is not None and declaration.document.status == ACCEPTED
-        carence = carence_days([c[2] for c in cells], rules.illness_carence_days) \
-            if certified else set()
-        for key in cells:
-            if key in kinds or not first <= key[2] <= last:
-                continue
-            if not certified:
-                kinds[key] = ABSENT_UNEXCUSED
-            elif key[2] in carence:
-                kinds[key] = ABSENT_ILL_CARENCE
-            else:
-                kinds[key] = ABSENT_ILL_CERTIFIED
-    return kinds
-
-
-def declared_for(child_ids, day):
-    """{child id} of these children declared ill on `day` (the roll call says so)."""
-    if not child_ids:
-        return set()
-    return set(db.session.scalars(select(IllnessDeclaration.child_id).where(
-        IllnessDeclaration.child_id.in_(list(child_ids)),
-        IllnessDeclaration.first_day <= day, IllnessDeclaration.last_day >= day)))
-

@@ -109,9 +109,10 @@ def test_the_day_itself_until_the_time_set(demo, day):
 def test_days_that_cannot_be_declared(demo, first, last, reason):
     day = datetime(2027, 1, 11).date()
     with pytest.raises(IllnessRefused) as refused:
-        check_range(day + timedelta(days=first), day + timedelta(days=last), paris(day, 7))
+        check_range(day + timedelta(days=first), day + timedelta(days=last), paris(day, 7),
+                    rules())
     assert refused.value.reason == reason
-    check_range(day, day + timedelta(days=30), paris(day, 7))
+    check_range(day, day + timedelta(days=30), paris(day, 7), rules())
 
 
 # -- Billing through the real worker -----------------------------------------------------
@@ -123,7 +124,7 @@ def declared_in_march(demo, count=4):
     for day in days:
         book("Léa", CANTEEN, day)
     parent = User.by_email(demo.PARENT[0])
-    declared = declare(child("Léa"), days[0], days[-1], parent, now=paris(days[0], 7))
+    declared = declare(child("Léa"), days[0], days[-1], parent, rules(), now=paris(days[0], 7))
     db.session.commit()
     late = sorted(c.day for c in declared.late)
     assert late and late[0] == days[0] and len(late) < count  # a later day was in time
@@ -306,7 +307,8 @@ def test_a_freed_place_goes_to_the_waiting_list(parent_client, demo):
         Booking.state == "reserved"))
     canteen.waiting_list = True
     db.session.commit()
-    declare(child("Léa"), day, day, User.by_email(demo.PARENT[0]), now=paris(today(), 7))
+    declare(child("Léa"), day, day, User.by_email(demo.PARENT[0]), rules(),
+            now=paris(today(), 7))
     db.session.commit()
     assert booking_state("Jules", CANTEEN, day) == "reserved"
 
@@ -350,7 +352,8 @@ def test_another_familys_child_and_declaration(client, demo):
     day = upcoming_day(canteen, 1, child("Léa"))
     reserved("Léa", CANTEEN, day)
     parent = User.by_email(demo.PARENT[0])
-    declaration = declare(child("Léa"), day, day, parent, now=paris(today(), 7)).declaration
+    declaration = declare(child("Léa"), day, day, parent, rules(),
+                          now=paris(today(), 7)).declaration
     db.session.commit()
     other_family_parent(client)
     html = page(client, "/activites/maladie")
@@ -380,7 +383,8 @@ def test_a_wrong_certificate_file_is_refused_in_french(parent_client, demo):
     canteen.cancel_deadline_working_days = False
     db.session.commit()
     parent = User.by_email(demo.PARENT[0])
-    declaration = declare(child("Léa"), day, day, parent, now=paris(today(), 7)).declaration
+    declaration = declare(child("Léa"), day, day, parent, rules(),
+                          now=paris(today(), 7)).declaration
     db.session.commit()
     html = page(parent_client, "/documents")
     response = parent_client.post(f"/documents/maladie/{declaration.id}/certificat",

@@ -110,7 +110,7 @@ def declare_illness():
     rules = BillingSettings.current()
     try:
         declared = declare(child, form.first_day.data, form.last_day.data, current_user,
-                           now=utcnow())
+                           rules, now=utcnow())
     except IllnessRefused as refused:
         db.session.rollback()
         form.form_errors.append(refusal_words(refused.reason, rules))
