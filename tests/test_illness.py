@@ -409,3 +409,47 @@ def test_the_rules_page_says_the_illness_rule(client, demo):
     assert "dans les 5 jours qui suivent la déclaration" in shown
     assert "les 2 premiers jours d'absence sont facturés (jours de carence)" in shown.lower() \
         or "Les 2 premiers jours d'absence sont facturés (jours de carence)" in shown
+
+
+def test_the_certificate_sent_with_the_declaration(parent_client, demo):
+    canteen = activity(CANTEEN)
+    day = upcoming_day(canteen, 1, child("Léa"))
+    reserved("Léa", CANTEEN, day)
+    canteen.cancel_deadline_kind = "days_before"
+    canteen.cancel_deadline_days = (day - today()).days + 1
+    canteen.cancel_deadline_working_days = False
+    db.session.commit()
+    html = page(parent_client, "/activites/maladie")
+    response = parent_client.post("/activites/maladie", data={
+        "csrf_token": csrf_from(html), "child": child("Léa").id, "first_day": day.isoformat(),
+        "last_day": day.isoformat(), "certificate": upload(pdf_bytes(), "certificat.pdf")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    declaration = db.session.scalar(select(IllnessDeclaration))
+    assert declaration.document.kind == "medical" and declaration.document.status == "received"
+    assert "Certificat médical envoyé, en cours d'examen" in words(
+        page(parent_client, "/activites/maladie"))
+    # nothing more is asked from the documents area
+    assert "Certificats médicaux attendus" not in page(parent_client, "/documents")
+
+
+def test_the_admin_sets_the_illness_rules(client, demo):
+    login(client, *demo.ADMIN)
+    html = page(client, "/admin/facturation/regles")
+    assert "Jours de carence" in words(html)
+    settings = rules()
+    data = {"csrf_token": csrf_from(html), "unreserved_pricing": "surcharge",
+            "unreserved_surcharge_percent": "20", "default_bracket_id": "0", "due_days": "30",
+            "first_reminder_days": "10", "second_reminder_days": "30",
+            "illness_declaration_until": "08:30", "illness_certificate_days": "5",
+            "illness_carence_days": "2"}
+    data.update({name: "y" for name in ("bill_reserved_present", "bill_absent_unexcused")})
+    response = client.post("/admin/facturation/regles", data=data)
+    assert response.status_code == 302, words(response.get_data(as_text=True))[:1500]
+    db.session.expire_all()
+    settings = rules()
+    assert (settings.illness_declaration_until, settings.illness_certificate_days,
+            settings.illness_carence_days) == (time(8, 30), 5, 2)
+    response = client.post("/admin/facturation/regles", data=dict(
+        data, illness_carence_days="-1"))
+    assert response.status_code == 422
