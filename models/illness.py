@@ -99,6 +99,11 @@ class IllnessDeclaration(db.Model):
         return self.first_day <= day <= self.last_day
 
     @classmethod
+    def of_document(cls, document_id):
+        """The illness a document is the certificate of, or None."""
+        return db.session.scalar(select(cls).where(cls.document_id == document_id))
+
+    @classmethod
     def for_family(cls, family_id, limit=20):
         return db.session.scalars(
             select(cls).where(cls.family_id == family_id)
@@ -225,8 +230,7 @@ def set_certified(declaration, certified):
 def certificate_reviewed(document):
     """Staff decided on a document: if it is an illness's certificate, the illness is
     certified (accepted) or waits for another one (refused). Returns the declaration."""
-    declaration = db.session.scalar(select(IllnessDeclaration).where(
-        IllnessDeclaration.document_id == document.id))
+    declaration = IllnessDeclaration.of_document(document.id)
     if declaration is not None:
         set_certified(declaration, document.status == ACCEPTED)
     return declaration

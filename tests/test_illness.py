@@ -169,6 +169,7 @@ def review(client, declaration, accept=True):
     db.session.expire_all()
     document_id = db.session.get(IllnessDeclaration, declaration.id).document_id
     html = page(client, f"/admin/documents/{document_id}")
+    assert "déclarée par la famille : accepté, ce certificat justifie ces jours" in words(html)
     data = {"csrf_token": csrf_from(html)}
     data.update({"accept": "Accepter"} if accept else {"reject": "Refuser",
                                                         "reason": "Illisible"})

@@ -17,7 +17,7 @@ from blueprints.common.pager import page_of
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
-from models import AuditEvent, BillingSettings, Document
+from models import AuditEvent, BillingSettings, Document, IllnessDeclaration
 from models.clock import paris_today
 from models.documents import RECEIVED, STATUSES
 from models.illness import certificate_reviewed
@@ -75,7 +75,8 @@ def document(document_id):
     if request.method == "POST" and not item.is_received:
         form.form_errors.append(_("Ce document a déjà été examiné."))
     status = form_status()
-    return render_page("admin/documents/show.html", document=item, form=form), status
+    return render_page("admin/documents/show.html", document=item, form=form,
+                       illness=IllnessDeclaration.of_document(item.id)), status
 
 
 def _tell_the_family(item, illness=None):
