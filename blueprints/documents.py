@@ -13,10 +13,12 @@ from blueprints.common.counters import home_counter
 from blueprints.common.documents import KIND_CHOICES
 from blueprints.common.files import MAX_MEGABYTES, REFUSALS, CheckedFileField, send_stored
 from blueprints.common.limits import per_account, succeeded
-from blueprints.common.pages import render_page
+from blueprints.common.pages import own_or_404, render_page
 from extensions import db, limiter
-from models import AuditEvent, Document, StoredFile
+from models import AuditEvent, Document, IllnessDeclaration, StoredFile
+from models.clock import paris_today
 from models.files import JPEG, MAX_BYTES, PDF, PNG, TOO_LARGE
+from models.illness import WAITING, attach_certificate
 from security import is_htmx, parent_required
 
 bp = Blueprint("documents", __name__)
@@ -41,9 +43,26 @@ class DocumentForm(ChildChoice, FlaskForm):
         self.offer_children(family, _l("Toute la famille"))
 
 
-def _form_context(form):
+class CertificateForm(FlaskForm):
+    """A medical certificate for an illness declared from the planning."""
+    file = CheckedFileField(_l("Certificat médical"), allowed=(PDF, JPEG, PNG),
+                            description=_l("PDF, JPEG ou PNG, %(max)s Mo au plus.",
+                                           max=MAX_MEGABYTES))
+
+
+def _awaited(family_id):
+    """The family's declared illnesses still waiting for a certificate, in time."""
+    today = paris_today()
+    return [d for d in IllnessDeclaration.for_family(family_id)
+            if d.cells_late and d.state_on(today) == WAITING]
+
+
+def _form_context(form, certificate_form=None, failed_for=None):
     # The browser checks the size before sending, with the server's own words.
-    return {"form": form, "max_bytes": MAX_BYTES, "too_large": REFUSALS[TOO_LARGE]}
+    family_id = current_user.family.id
+    return {"form": form, "max_bytes": MAX_BYTES, "too_large": REFUSALS[TOO_LARGE],
+            "awaited": _awaited(family_id), "certificate_form": certificate_form
+            or CertificateForm(), "failed_for": failed_for, "today": paris_today()}
 
 
 @bp.get("/documents")
@@ -80,6 +99,36 @@ def upload():
             "prévenu par email."), "success")
     if is_htmx():
         return "", 204, {"HX-Redirect": url_for("documents.index")}
+    return redirect(url_for("documents.index"))
+
+
+@bp.post("/documents/maladie/<int:declaration_id>/certificat")
+@limiter.limit("60 per hour", key_func=per_account("documents"))
+@limiter.limit("20 per hour", key_func=per_account("documents"), deduct_when=succeeded)
+def certificate(declaration_id):
+    """The medical certificate of an illness declared from the planning: a document of
+    the family, reviewed by the staff like any other, sent in time."""
+    family = current_user.family
+    declaration = own_or_404(IllnessDeclaration, declaration_id)
+    form = CertificateForm()
+    if declaration.state_on(paris_today()) != WAITING:
+        form.form_errors.append(_("Le délai pour envoyer ce certificat est passé, ou un "
+                                  "certificat est déjà en cours d'examen."))
+    if form.form_errors or not form.validate_on_submit():
+        return render_page("documents/index.html", **_form_context(
+            DocumentForm(family), form, declaration.id),
+            documents=Document.for_family(family.id, DOCUMENTS_SHOWN)), 422
+    stored = StoredFile.save(form.file.content, form.file.content_type, form.file.file_name)
+    document = Document(family_id=family.id, child_id=declaration.child_id, kind="medical",
+                        file=stored, uploaded_by_id=current_user.id)
+    db.session.add(document)
+    db.session.flush()
+    attach_certificate(declaration, document)
+    AuditEvent.record(current_user, "document.uploaded", document, family_id=family.id,
+                      kind=document.kind, illness=declaration.id)
+    db.session.commit()
+    flash(_("Votre certificat médical a bien été envoyé. Le service enfance va l'examiner ; "
+            "vous serez prévenu par email."), "success")
     return redirect(url_for("documents.index"))
 
 

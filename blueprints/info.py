@@ -21,6 +21,7 @@ from models import (
     AccessibilityStatement,
     Activity,
     AuditEvent,
+    BillingSettings,
     ContactMessage,
     ContactThread,
     RulesVersion,
@@ -129,7 +130,7 @@ def accessibility():
 @bp.get("/reglement-interieur")
 def rules():
     return render_page("info/rules.html", current=RulesVersion.current(),
-                       activities=Activity.ordered())
+                       activities=Activity.ordered(), rules=BillingSettings.current())
 
 
 @bp.get("/reglement-interieur/reglement.pdf")

@@ -21,6 +21,7 @@ from models.credit_notes import CorrectionRun, CreditNote, CreditNoteCounter, Cr
 from models.documents import Document
 from models.family import Child, Family, Guardian
 from models.files import StoredFile
+from models.illness import IllnessDeclaration
 from models.info import RulesVersion, TownPage
 from models.messages import ContactMessage, ContactThread
 from models.news import News
@@ -49,7 +50,7 @@ __all__ = [
     "ChangeRequest", "Child", "ChildAnswer", "ChildAuthorization", "Closure", "ContactMessage",
     "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter", "CreditNoteLine",
     "DeadlineReminder", "DirectDebitBatch", "Document", "Enrollment", "Family", "Guardian",
-    "HealthRecord",
+    "HealthRecord", "IllnessDeclaration",
     "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine", "InvoicingRun", "News",
     "NotificationSetting",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",

@@ -12,6 +12,7 @@ from models.child_file import authorization_answers, health_record_of
 from models.clock import paris_today, utcnow
 from models.db_tools import begin_write, dialect_name
 from models.family import Child
+from models.planning import ABSENT as CANCELLED
 from models.planning import PENDING_ABSENCE, RESERVED, Booking
 
 PRESENT = "present"
@@ -160,6 +161,8 @@ class RollCallRow:
     child: Child
     booking: Booking | None
     attendance: Attendance | None
+    # Declared ill by the family (models/illness.py): its cell released, marked ill.
+    declared_ill: bool = False
 
     @property
     def expected(self):
@@ -194,12 +197,27 @@ def roll_call(activity, day):
         select(Booking).where(Booking.activity_id == activity.id, Booking.day == day,
                               Booking.state.in_(EXPECTED_STATES)))}
     marks = Attendance.for_day(activity.id, day)
-    child_ids = set(bookings) | {child_id for child_id, a in marks.items() if a.unreserved}
+    ill = _declared_ill(activity, day, [child_id for child_id, a in marks.items()
+                                        if a.status == ABSENT and a.absence_reason == ILL
+                                        and child_id not in bookings])
+    child_ids = set(bookings) | ill | {child_id for child_id, a in marks.items()
+                                       if a.unreserved}
     children = db.session.scalars(
         select(Child).where(Child.id.in_(child_ids)).options(*child_loading_options())).all()
-    rows = [RollCallRow(child, bookings.get(child.id), marks.get(child.id)) for child in children]
+    rows = [RollCallRow(child, bookings.get(child.id), marks.get(child.id), child.id in ill)
+            for child in children]
     return sorted(rows, key=lambda r: (r.child.school, r.child.class_name, r.child.last_name,
                                        r.child.first_name))
+
+
+def _declared_ill(activity, day, child_ids):
+    """Of these children marked ill, those whose cell was released: an illness declared
+    by the family (models/illness.py releases the cell and marks it so)."""
+    if not child_ids:
+        return set()
+    return set(db.session.scalars(select(Booking.child_id).where(
+        Booking.activity_id == activity.id, Booking.day == day,
+        Booking.child_id.in_(child_ids), Booking.state == CANCELLED)))
 
 
 def child_loading_options():

@@ -10,7 +10,7 @@ settings of `BillingSettings`, in one place: the invoicing job and the tests use
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    Time,
     UniqueConstraint,
     func,
     insert,
@@ -38,7 +39,9 @@ from extensions import db
 from models.attendance import ABSENT, EXCUSED, ILL, PRESENT, UNEXCUSED, Attendance
 from models.clock import utcnow
 from models.db_tools import FamiliesProgress, dialect_name, insert_ignoring_conflicts
+from models.documents import ACCEPTED as DOCUMENT_ACCEPTED
 from models.family import Child, Family, Guardian
+from models.illness import IllnessDeclaration, carence_days, marks_of
 from models.late import STAFF, SURCHARGE
 from models.planning import (
     ABSENCE,
@@ -150,9 +153,19 @@ ABSENT_EXCUSED = "absent_excused"
 # late, billed as if reserved (without a roll-call mark saying otherwise).
 LATE_RESERVED_DAY = "late_reserved"
 LATE_CANCELLED_DAY = "late_cancelled"
+# An illness declared by the parent, its certificate accepted: its first days (« jours de
+# carence », models/illness.py) are billed at the usual price.
+ABSENT_ILL_CARENCE = "absent_ill_carence"
 DAY_KINDS = (RESERVED_DAY, LATE_RESERVED_DAY, ABSENT_UNEXCUSED, ABSENT_ILL,
-             ABSENT_ILL_CERTIFIED, ABSENT_EXCUSED, LATE_CANCELLED_DAY, UNRESERVED_DAY)
+             ABSENT_ILL_CARENCE, ABSENT_ILL_CERTIFIED, ABSENT_EXCUSED, LATE_CANCELLED_DAY,
+             UNRESERVED_DAY)
 DEFAULT_LATE_SURCHARGE = Decimal("50.00")
+
+# Illness declared by the parent (models/illness.py): today can be declared until this
+# time; the certificate is due within so many days; so many first days are billed.
+DEFAULT_ILLNESS_UNTIL = time(9, 0)
+DEFAULT_CERTIFICATE_DAYS = 3
+DEFAULT_CARENCE_DAYS = 1
 
 DEFAULT_SURCHARGE = Decimal("20.00")
 DEFAULT_DUE_DAYS = 30
@@ -218,6 +231,11 @@ class BillingSettings(db.Model):
     creditor_iban: Mapped[str] = mapped_column(String(34), default="")
     creditor_bic: Mapped[str] = mapped_column(String(11), default="")
     creditor_identifier: Mapped[str] = mapped_column(String(35), default="")
+    # Illness declared by the parent (models/illness.py).
+    illness_declaration_until: Mapped[time] = mapped_column(Time, default=DEFAULT_ILLNESS_UNTIL)
+    illness_certificate_days: Mapped[int] = mapped_column(Integer,
+                                                          default=DEFAULT_CERTIFICATE_DAYS)
+    illness_carence_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_CARENCE_DAYS)
 
     default_bracket = relationship("QfBracket")
 
@@ -237,7 +255,10 @@ class BillingSettings(db.Model):
                       first_reminder_days=DEFAULT_FIRST_REMINDER_DAYS,
                       second_reminder_days=DEFAULT_SECOND_REMINDER_DAYS,
                       payment_instructions="", creditor_name="",
-                      creditor_iban="", creditor_bic="", creditor_identifier="")
+                      creditor_iban="", creditor_bic="", creditor_identifier="",
+                      illness_declaration_until=DEFAULT_ILLNESS_UNTIL,
+                      illness_certificate_days=DEFAULT_CERTIFICATE_DAYS,
+                      illness_carence_days=DEFAULT_CARENCE_DAYS)
         return row
 
     def bills(self, kind):
@@ -248,6 +269,7 @@ class BillingSettings(db.Model):
             ABSENT_UNEXCUSED: self.bill_absent_unexcused,
             ABSENT_ILL: self.bill_absent_ill,
             ABSENT_ILL_CERTIFIED: self.bill_absent_ill_certified,
+            ABSENT_ILL_CARENCE: True,
             ABSENT_EXCUSED: self.bill_absent_excused,
             UNRESERVED_DAY: self.bill_unreserved,
         }[kind]
@@ -550,6 +572,8 @@ class MonthActivity:
         self.surcharged = set()
         self.late_cancelled = set()
         self.marks = {}
+        # Days of illnesses declared by the parents: their kind (models/illness.py).
+        self.illness = {}
         self._by_child = None
         if not child_ids:
             return
@@ -577,6 +601,7 @@ class MonthActivity:
         for mark in db.session.scalars(select(Attendance).where(
                 Attendance.child_id.in_(child_ids), Attendance.day.between(first, last))):
             self.marks[(mark.child_id, mark.activity_id, mark.day)] = mark
+        self.illness = illness_kinds(child_ids, first, last, BillingSettings.current())
 
     def days_of(self, child_id):
         if self._by_child is None:  # indexed once: a whole month of a town is large
@@ -584,6 +609,50 @@ class MonthActivity:
             for key in (*self.bookings, *self.marks):
                 self._by_child[key[0]].add(key)
         return sorted(self._by_child.get(child_id, ()), key=lambda k: (k[1], k[2]))
+
+
+# -- Illness declared by the parent (models/illness.py) ------------------------------------
+
+def illness_kinds(child_ids, first, last, rules):
+    """{(child_id, activity_id, day): billing kind} for the days of declared illnesses
+    of these children between `first` and `last` (a few queries, whatever their number).
+    A day counts when its cell is released and its mark still says « absent, malade »:
+    a mark the staff changed since (the child came) is billed as the mark says."""
+    if not child_ids:
+        return {}
+    declarations = db.session.scalars(
+        select(IllnessDeclaration).where(IllnessDeclaration.child_id.in_(list(child_ids)),
+                                         IllnessDeclaration.first_day <= last,
+                                         IllnessDeclaration.last_day >= first,
+                                         IllnessDeclaration.cells_late > 0)
+        .options(selectinload(IllnessDeclaration.document))).all()
+    if not declarations:
+        return {}
+    marks = marks_of(declarations)
+    released = {(b.child_id, b.activity_id, b.day) for b in db.session.execute(
+        select(Booking.child_id, Booking.activity_id, Booking.day).where(
+            Booking.child_id.in_({d.child_id for d in declarations}),
+            Booking.day.between(min(d.first_day for d in declarations),
+                                max(d.last_day for d in declarations)),
+            Booking.state == CANCELLED))}
+    kinds = {}
+    for declaration in sorted(declarations, key=lambda d: (d.first_day, d.id)):
+        cells = [(m.child_id, m.activity_id, m.day) for m in marks[declaration.id]
+                 if (m.child_id, m.activity_id, m.day) in released]
+        document = declaration.document
+        certified = document is not None and document.status == DOCUMENT_ACCEPTED
+        carence = carence_days([c[2] for c in cells], rules.illness_carence_days) \
+            if certified else set()
+        for key in cells:
+            if key in kinds or not first <= key[2] <= last:
+                continue
+            if not certified:
+                kinds[key] = ABSENT_UNEXCUSED
+            elif key[2] in carence:
+                kinds[key] = ABSENT_ILL_CARENCE
+            else:
+                kinds[key] = ABSENT_ILL_CERTIFIED
+    return kinds
 
 
 def draft_lines(family, month_activity, settings, prices, bracket, activities):
@@ -595,10 +664,14 @@ def draft_lines(family, month_activity, settings, prices, bracket, activities):
         for key in month_activity.days_of(child.id):
             _child_id, activity_id, day = key
             state = month_activity.bookings.get(key)
-            mark = month_activity.marks.get(key)
-            kind = day_kind(state in (RESERVED, PENDING_ABSENCE), mark,
-                            key in month_activity.late, settings)
-            kind = late_kind(kind, key, mark, month_activity, settings)
+            kind = month_activity.illness.get(key)
+            if kind is not None:
+                kind = kind if settings.bills(kind) else None
+            else:
+                mark = month_activity.marks.get(key)
+                kind = day_kind(state in (RESERVED, PENDING_ABSENCE), mark,
+                                key in month_activity.late, settings)
+                kind = late_kind(kind, key, mark, month_activity, settings)
             base = prices.get((activity_id, bracket.id))
             if kind is None or base is None or activity_id not in activities:
                 continue

@@ -20,7 +20,9 @@ from sqlalchemy.orm import selectinload
 from extensions import db
 from models.attendance import ABSENT, ILL, PRESENT
 from models.billing import (
+    ABSENT_ILL_CARENCE,
     ABSENT_ILL_CERTIFIED,
+    ABSENT_UNEXCUSED,
     DAY_KINDS,
     ZERO,
     BillingSettings,
@@ -214,12 +216,19 @@ def _grouped(entries):
         line.reason))
 
 
+# A change of kind that is no change of money: an illness declared by the parent was
+# billed as an unexcused absence while its certificate was awaited; accepted, its first
+# day is a « jour de carence » at the same price. No credit note and new invoice of the
+# same amount for it.
+SAME_MONEY = {(ABSENT_UNEXCUSED, ABSENT_ILL_CARENCE)}
+
+
 def compare(family, billed, due, month_activity):
     credits, extras = [], []
     for key in sorted(set(billed) | set(due), key=lambda k: (k[0] or 0, k[1] or 0, k[2])):
         before, now = billed.get(key), due.get(key)
-        if before is not None and now is not None and (before.kind, before.unit_price) == (
-                now[0], now[1]):
+        if before is not None and now is not None and before.unit_price == now[1] and (
+                before.kind == now[0] or (before.kind, now[0]) in SAME_MONEY):
             continue
         reason = _reason(key, before, now, month_activity)
         child_id, activity_id, day = key

@@ -13,6 +13,7 @@ from blueprints.admin import (  # noqa: F401
     exports,
     families,
     file,
+    illness,
     journal,
     late,
     lists,

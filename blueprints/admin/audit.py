@@ -36,6 +36,7 @@ ACTIONS = {
     "waiting.promoted": _l("Place attribuée depuis la liste d'attente"),
     "late.accepted": _l("Demande hors délai acceptée par le service"),
     "late.refused": _l("Demande hors délai refusée par le service"),
+    "illness.declared": _l("Absence pour maladie déclarée par la famille"),
     "family.erased": _l("Famille effacée à sa demande"),
     "retention.purged": _l("Purge des données arrivées au terme de leur conservation"),
     "attendance.reconciled": _l("Pointage rapproché des réservations"),

@@ -17,8 +17,10 @@ from blueprints.common.pager import page_of
 from blueprints.common.pages import form_status, render_page
 from extensions import db
 from jobs.emails import external_url, queue_email
-from models import AuditEvent, Document
+from models import AuditEvent, BillingSettings, Document, IllnessDeclaration
+from models.clock import paris_today
 from models.documents import RECEIVED, STATUSES
+from models.illness import certificate_reviewed
 
 DOCUMENTS_PER_PAGE = 50
 
@@ -58,9 +60,11 @@ def document(document_id):
     if request.method == "POST" and item.is_received and form.validate_on_submit():
         accepted = bool(form.accept.data)
         if item.review(current_user, accepted, form.reason.data or ""):
+            # a certificate of an illness declared by the family: its days are waived
+            illness = certificate_reviewed(item)
             AuditEvent.record(current_user, "document.reviewed", item, family_id=item.family_id,
-                              accepted=accepted)
-            _tell_the_family(item)
+                              accepted=accepted, illness=illness.id if illness else None)
+            _tell_the_family(item, illness)
             db.session.commit()
             flash(_("Document accepté : la famille est prévenue par email.") if accepted else
                   _("Document refusé : la famille reçoit le motif par email."), "success")
@@ -71,16 +75,19 @@ def document(document_id):
     if request.method == "POST" and not item.is_received:
         form.form_errors.append(_("Ce document a déjà été examiné."))
     status = form_status()
-    return render_page("admin/documents/show.html", document=item, form=form), status
+    return render_page("admin/documents/show.html", document=item, form=form,
+                       illness=IllnessDeclaration.of_document(item.id)), status
 
 
-def _tell_the_family(item):
+def _tell_the_family(item, illness=None):
     user = item.uploaded_by
     if user is None or not user.email:
         return
     queue_email(user.email, "document_reviewed",
                 _l("Votre document a été examiné"), dedupe_key=f"document-{item.id}-reviewed",
-                user=user, document=item, kind=document_kind(item.kind),
+                user=user, document=item, kind=document_kind(item.kind), illness=illness,
+                in_time=illness is not None and paris_today() <= illness.certificate_due_on,
+                rules=BillingSettings.current() if illness else None,
                 documents_url=external_url("documents.index"))
 
 

@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -182,6 +183,15 @@ class RulesForm(FlaskForm):
                                                   "sans réservation.")]
             return False
         return valid
+    illness_declaration_until = TimeField(
+        _l("Maladie déclarée par la famille : le jour même, jusqu'à"),
+        validators=[Optional()], description=_l("Par exemple 09:00."))
+    illness_certificate_days = IntegerField(
+        _l("Délai pour envoyer le certificat médical (jours après la déclaration)"),
+        validators=[Optional(), NumberRange(min=0, max=60)])
+    illness_carence_days = IntegerField(
+        _l("Jours de carence : premiers jours d'une maladie facturés malgré le certificat"),
+        validators=[Optional(), NumberRange(min=0, max=10)])
     default_bracket_id = SelectField(_l("Tranche appliquée quand le quotient est inconnu"),
                                      coerce=int)
     due_days = IntegerField(_l("Délai de paiement (jours après l'émission)"),
@@ -230,6 +240,8 @@ class RulesForm(FlaskForm):
                 raise ValidationError(_l("Ce BIC n'est pas valide.")) from error
 
 
+ILLNESS_FIELDS = ("illness_declaration_until", "illness_certificate_days",
+                  "illness_carence_days")
 RULE_FIELDS = ("bill_reserved_present", "bill_unmarked_reserved", "bill_absent_unexcused",
                "bill_absent_ill", "bill_absent_ill_certified", "bill_absent_excused",
                "bill_unreserved")
@@ -246,9 +258,13 @@ def billing_rules():
         SelectChoice(b.id, b.label) for b in QfBracket.ordered()]
     if form.validate_on_submit():
         late_percent = settings.late_surcharge_percent
+        kept = {name: getattr(settings, name) for name in ILLNESS_FIELDS}
         form.populate_obj(settings)
         if settings.late_surcharge_percent is None:  # a form without it keeps the rate
             settings.late_surcharge_percent = late_percent or DEFAULT_LATE_SURCHARGE
+        for name, value in kept.items():  # a form posted without them keeps them
+            if getattr(settings, name) is None:
+                setattr(settings, name, value)
         settings.default_bracket_id = form.default_bracket_id.data or None
         settings.payment_instructions = (form.payment_instructions.data or "").strip()
         for name in ("creditor_name", "creditor_iban", "creditor_bic", "creditor_identifier"):
@@ -258,7 +274,8 @@ def billing_rules():
         db.session.flush()
         AuditEvent.record(current_user, "billing_rules.saved", settings,
                           rules={name: getattr(settings, name) for name in RULE_FIELDS},
-                          late={name: str(getattr(settings, name)) for name in LATE_FIELDS})
+                          late={name: str(getattr(settings, name)) for name in LATE_FIELDS},
+                          illness={name: str(getattr(settings, name)) for name in ILLNESS_FIELDS})
         db.session.commit()
         flash(_("Règles de facturation enregistrées : elles s'appliquent aux prochaines "
                 "factures."), "success")

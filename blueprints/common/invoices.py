@@ -9,6 +9,7 @@ from models import BillingSettings, PaymentAllocation
 from models.billing import (
     ABSENT_EXCUSED,
     ABSENT_ILL,
+    ABSENT_ILL_CARENCE,
     ABSENT_ILL_CERTIFIED,
     ABSENT_UNEXCUSED,
     CANCELLED_INVOICE,
@@ -38,6 +39,7 @@ KIND_LABELS = {
     LATE_CANCELLED_DAY: _l("Jours annulés hors délai (facturés comme réservés)"),
     ABSENT_UNEXCUSED: _l("Absences non justifiées"),
     ABSENT_ILL: _l("Absences pour maladie sans certificat médical"),
+    ABSENT_ILL_CARENCE: _l("Jours de carence (maladie avec certificat médical)"),
     ABSENT_ILL_CERTIFIED: _l("Absences pour maladie avec certificat médical"),
     ABSENT_EXCUSED: _l("Absences excusées"),
     UNRESERVED_DAY: _l("Présences sans réservation (tarif majoré)"),
