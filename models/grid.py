@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from extensions import db
 from models.calendar import days_between, public_holiday_name, school_holiday_name, school_year_of
 from models.clock import to_paris, utcnow
+from models.holiday_centres import WINDOW_NOT_OPEN, Windows, unit_days, unit_key, week_span
 from models.planning import (
     ABSENCE,
     ACTION_FOR_STATE,
@@ -50,6 +51,24 @@ class Cell:
     # Free places that day (activities with a capacity), and the rank in the waiting list.
     places_left: int | None = None
     waiting_rank: int | None = None
+    # Outside its holiday period's booking window (reservations): why, and when it
+    # opens or closed (models/holiday_centres.py).
+    window_reason: str | None = None
+    window_moment: datetime | None = None
+    # Booked by whole weeks: the running days of its week, booked together.
+    week: list | None = None
+
+    @property
+    def outside_window(self):
+        return self.action == RESERVE and self.window_reason is not None
+
+    @property
+    def window_not_open(self):
+        return self.outside_window and self.window_reason == WINDOW_NOT_OPEN
+
+    @property
+    def window_closed(self):
+        return self.outside_window and self.window_reason != WINDOW_NOT_OPEN
 
     @property
     def few_places(self):
@@ -85,7 +104,7 @@ class Cell:
     @property
     def locked(self):
         """Past its deadline, or not open yet: the cell cannot be changed from the portal."""
-        return self.past_deadline or self.not_open_yet
+        return self.past_deadline or self.not_open_yet or self.outside_window
 
     @property
     def upcoming(self):
@@ -145,7 +164,8 @@ def family_planning(children, first_day, last_day, zone, now=None):
     now = now or utcnow()
     children = list(children)
     activities = Activity.ordered()
-    calendar = PlanningCalendar(zone, first_day, last_day)
+    calendar = PlanningCalendar(zone, *week_span(first_day, last_day))
+    windows = Windows()
     years = {school_year_of(day) for day in (first_day, last_day)}
     enrolled = Enrollment.keys_for([c.id for c in children], years) if children else set()
     bookings = _bookings([c.id for c in children], [a.id for a in activities],
@@ -166,8 +186,8 @@ def family_planning(children, first_day, last_day, zone, now=None):
                 continue
             for child in takers:
                 booking = bookings.get((child.id, activity.id, day))
-                day_plan.cells.append(_cell(child, activity, day, booking, now, zone,
-                                            taken, ranks))
+                day_plan.cells.append(_cell(child, activity, day, booking, now, calendar,
+                                            windows, taken, ranks))
         if not day_plan.cells:
             for why in (PUBLIC_HOLIDAY, SCHOOL_HOLIDAY):
                 if why in reasons:
@@ -186,23 +206,51 @@ def _places(activities, bookings, first_day, last_day):
     return taken, ranks
 
 
-def _cell(child, activity, day, booking, now, zone, taken=None, ranks=None):
-    """A cell with the deadline of what a tap on it asks (or asked, while pending)."""
+def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ranks=None):
+    """A cell with the deadline of what a tap on it asks (or asked, while pending): for
+    an activity booked by weeks, its week's (the first running day's)."""
+    zone = calendar.zone
     state = booking.state if booking else NONE
     action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
+    week = (unit_days(activity, day, calendar)
+            if activity.booked_by_week and unit_key(activity, day, zone) != day else None)
+    window_reason, window_moment = windows.refusal(activity, day, zone, now)
     return Cell(child=child, activity=activity, day=day, state=state,
-                deadline=activity.deadline_for(day, action, zone), now=now,
-                last_line=booking.last_line if booking else None,
+                deadline=activity.deadline_for(week[0] if week else day, action, zone),
+                now=now, last_line=booking.last_line if booking else None,
                 opens_at=activity.opens_at(day),
                 places_left=places_left(activity, taken, day) if taken is not None else None,
-                waiting_rank=(ranks or {}).get(booking.id) if booking else None)
+                waiting_rank=(ranks or {}).get(booking.id) if booking else None,
+                window_reason=window_reason, window_moment=window_moment, week=week)
+
+
+def _one_booking(child, activity, day):
+    return db.session.scalars(
+        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
+                              Booking.day == day).options(joinedload(Booking.last_line))
+    ).one_or_none()
 
 
 def single_cell(child, activity, day, now=None, zone=None):
     """One cell, as it is now (after a tap, or when a pending cell asks again)."""
-    booking = db.session.scalars(
-        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day == day).options(joinedload(Booking.last_line))
-    ).one_or_none()
+    booking = _one_booking(child, activity, day)
     taken, ranks = _places([activity], [booking] if booking else [], day, day)
-    return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks)
+    calendar = PlanningCalendar(zone, *week_span(day, day))
+    return _cell(child, activity, day, booking, now or utcnow(), calendar, Windows(),
+                 taken, ranks)
+
+
+def week_cells(child, activity, day, now=None, zone=None):
+    """The cells booked together with `day` (a whole week, for an activity booked by
+    weeks), the tapped one first: a tap's answer settles them all."""
+    now = now or utcnow()
+    calendar = PlanningCalendar(zone, *week_span(day, day))
+    days = unit_days(activity, day, calendar) if activity.booked_by_week else [day]
+    days = [day] + [d for d in days if d != day]
+    bookings = {b.day: b for b in db.session.scalars(
+        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
+                              Booking.day.in_(days)).options(joinedload(Booking.last_line)))}
+    taken, ranks = _places([activity], list(bookings.values()), min(days), max(days))
+    windows = Windows()
+    return [_cell(child, activity, d, bookings.get(d), now, calendar, windows, taken, ranks)
+            for d in days]
