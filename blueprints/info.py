@@ -26,6 +26,7 @@ from models import (
     RulesVersion,
     TownPage,
 )
+from models.holiday_centres import Windows
 from models.info import MISC
 from security import parent_required
 
@@ -129,7 +130,7 @@ def accessibility():
 @bp.get("/reglement-interieur")
 def rules():
     return render_page("info/rules.html", current=RulesVersion.current(),
-                       activities=Activity.ordered())
+                       activities=Activity.ordered(), windows=Windows())
 
 
 @bp.get("/reglement-interieur/reglement.pdf")

@@ -20,7 +20,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.calendar import days_between, school_holiday_name, school_year_of
+from models.calendar import days_between, school_holiday_name, school_year_label, school_year_of
 from models.clock import paris_to_utc, utcnow
 from models.deadlines import holiday_period_start
 
@@ -46,6 +46,10 @@ class BookingWindow(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     activity = relationship("Activity")
+
+    @property
+    def year_label(self):
+        return school_year_label(self.school_year)
 
     @property
     def opens_at(self):

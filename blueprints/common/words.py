@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
+from models.holiday_centres import WINDOW_CLOSED, WINDOW_NOT_OPEN
 from models.period import IN_PROGRESS, NOT_RESERVED, ON_WAITING_LIST
 from models.planning import (
     ABSENCE,
@@ -59,6 +60,10 @@ REQUEST_PHRASES = {
 REFUSALS = {
     LATE: _l("hors délai : la date limite était le %(deadline)s"),
     TOO_EARLY: _l("trop tôt : les réservations de ce jour ouvrent le %(deadline)s"),
+    WINDOW_NOT_OPEN: _l("inscriptions pas encore ouvertes pour ces vacances : elles ouvrent "
+                        "le %(deadline)s"),
+    WINDOW_CLOSED: _l("inscriptions closes pour ces vacances : elles ont fermé le "
+                      "%(deadline)s"),
     NOT_ENROLLED: _l("votre enfant n'est pas inscrit à cette activité pour cette année "
                      "scolaire"),
     FULL: _l("complet : il n'y a plus de place ce jour-là"),
@@ -92,6 +97,7 @@ states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
                          PENDING_ABSENCE=PENDING_ABSENCE, WAITING=WAITING,
                          PENDING_LEAVE=PENDING_LEAVE)
 reasons = SimpleNamespace(LATE=LATE, TOO_EARLY=TOO_EARLY, NOT_ENROLLED=NOT_ENROLLED,
+                          WINDOW_NOT_OPEN=WINDOW_NOT_OPEN, WINDOW_CLOSED=WINDOW_CLOSED,
                           FULL=FULL,
                           PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
                           SCHOOL_DAY=SCHOOL_DAY,
