@@ -15,6 +15,7 @@ Written once, used by the planning cell (models/grid.py), the job's decisions
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -99,9 +100,12 @@ class HolidayPeriod:
 def holiday_period(day, zone):
     """The school-holiday period `day` belongs to, or None outside the holidays."""
     first = holiday_period_start(day, zone)
-    if first is None:
-        return None
-    last = day
+    return None if first is None else _period_from(first, zone)
+
+
+@lru_cache(maxsize=256)
+def _period_from(first, zone):
+    last = first
     while holiday_period_start(last + timedelta(days=1), zone) == first:
         last += timedelta(days=1)
     return HolidayPeriod(school_year_of(first), school_holiday_name(first, zone), first, last)
@@ -166,10 +170,12 @@ class Windows:
     def __init__(self, rows=None):
         rows = BookingWindow.ordered() if rows is None else rows
         self.by_key = {(w.activity_id, w.school_year, w.period_name): w for w in rows}
+        self.activity_ids = {w.activity_id for w in rows}
 
     def for_day(self, activity, day, zone):
         """The window of the holiday period `day` is in, for this activity, or None."""
-        if not self.by_key:
+        if activity.id not in self.activity_ids and not (
+                activity.holidays_only and None in self.activity_ids):
             return None
         period = holiday_period(day, zone)
         if period is None:
