@@ -107,18 +107,20 @@ def run():
     form["csrf_token"] = common.csrf_token(
         client.get("/activites/longue-periode").get_data(as_text=True))
     with counter.measure() as saving:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.post("/activites/longue-periode", data=form)
         save_seconds = time.perf_counter() - started
+        save_cpu = time.process_time() - cpu
     assert response.status_code == 302, response.status_code
     with app.app_context():
         request = db.session.scalar(db.select(Request))
         lines = len(request.lines)
         request_id = request.id
     with app.app_context(), counter.measure() as processing:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         process_request(request_id)
         process_seconds = time.perf_counter() - started
+        process_cpu = time.process_time() - cpu
     with app.app_context():
         request = db.session.get(Request, request_id)
         outcomes = {}
@@ -132,10 +134,12 @@ def run():
         "lines": lines,
         "bare request (median, ms)": round(bare * 1000, 3),
         "save (form POST, validation + expansion + bulk insert)": {
-            "seconds": round(save_seconds, 3), "queries": saving["queries"],
+            "seconds": round(save_seconds, 3), "CPU seconds": round(save_cpu, 3),
+            "queries": saving["queries"],
             "ratio to bare": round(save_seconds / bare)},
         "process (the job: receipt, decision of every line, decision email)": {
-            "seconds": round(process_seconds, 3), "queries": processing["queries"],
+            "seconds": round(process_seconds, 3), "CPU seconds": round(process_cpu, 3),
+            "queries": processing["queries"],
             "ratio to bare": round(process_seconds / bare)},
         "under 1 s each": save_seconds < BUDGET_SECONDS and process_seconds < BUDGET_SECONDS,
         "outcomes": outcomes,
