@@ -12,6 +12,7 @@ from demo import AGENT, PARENT
 from extensions import db
 from models import Activity, AuditEvent, Booking, Closure, Enrollment, Request, RequestLine, Town
 from models.calendar import school_year_of
+from models.clock import utcnow
 from models.deadlines import HOURS_BEFORE
 from models.holiday_centres import (
     WINDOW_CLOSED,
@@ -342,3 +343,23 @@ def test_staff_set_edit_and_delete_a_window_audited_with_french_checks(client, c
 def test_parents_cannot_reach_the_staff_page(client, centre):
     login(client, *PARENT)
     assert client.get("/admin/inscriptions-vacances").status_code == 403
+
+
+def test_a_week_whose_first_day_is_late_is_refused_whole_and_its_cells_say_so(
+        client, centre, run_jobs):
+    week, _period = upcoming_week(centre)
+    login(client, *PARENT)
+    assert ">Réserver<" in cell_html(client, "Léa", week[-1])
+    # The deadline of the first day is now past; the last day's own would not be.
+    centre.deadline_days = (week[0] - today()).days + 1
+    db.session.commit()
+    assert centre.deadline_for(week[-1]) > utcnow()
+    cell = cell_html(client, "Léa", week[-1])
+    assert ">Réserver<" not in cell and "Non modifiable : la date limite était le" in cell
+    tap(client, "Léa", "Centre de loisirs", week[-1])  # the page was shown before
+    run_jobs()
+    lines = db.session.scalars(select(RequestLine)).all()
+    assert len(lines) == len(week)
+    assert {(line.outcome, line.reason, line.deadline_at) for line in lines} == {
+        ("refused", "late", centre.deadline_for(week[0]))}
+    assert states("Léa", week) == ["none"] * len(week)
