@@ -45,6 +45,7 @@ from models.planning import (
     Booking,
     Enrollment,
     PlanningCalendar,
+    _town_zone,
     is_enrolled,
 )
 from models.waiting import next_positions, places_taken, promote
@@ -295,8 +296,6 @@ def ask_for_cell(family, child, activity, day, user, action, shown_state, zone=N
     asked_at = utcnow()
     others = []
     if activity.booked_by_week:
-        from models.planning import _town_zone
-
         zone = zone if zone is not None else _town_zone()
         if unit_key(activity, day, zone) != day:
             calendar = PlanningCalendar(zone, day - timedelta(days=6), day + timedelta(days=6))
