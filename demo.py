@@ -34,6 +34,7 @@ from models.calendar import days_between, school_year_of
 from models.child_file import set_authorization
 from models.clock import paris_today, utcnow
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
+from models.holiday_centres import BookingWindow, holiday_periods
 from models.info import MISC
 from models.planning import RESERVED, PlanningCalendar
 from models.user import ROLE_ADMIN, ROLE_BILLING, ROLE_PARENT, ROLE_STAFF
@@ -70,6 +71,7 @@ def load(invoices=False):
     created |= _activities()
     db.session.flush()
     created |= _enrollments_and_bookings()
+    created |= _booking_windows()
     created |= _news()
     created |= _misc_page()
     db.session.flush()
@@ -112,12 +114,21 @@ MORE_RULES = {
         deadline_kind=CLEAR_DAYS, deadline_days=8, deadline_time=time(23, 59),
         cancel_deadline_kind=WEEK_BEFORE, cancel_deadline_days=4,
         cancel_deadline_time=time(23, 59), cancel_deadline_working_days=False),
+    # A holiday centre booked by whole weeks, each holiday period with its booking window
+    # (see _booking_windows).
+    "Accueil de loisirs (semaine)": dict(holidays_only=True, booked_by_week=True),
 }
 # A holiday-centre activity nobody is enrolled in yet (the service enrolls for each
 # holiday period).
 MORE_ACTIVITIES = [
     ("Stage vacances", time(9, 0), time(17, 0), "12345", True, 12, 8, time(23, 59), False),
+    ("Accueil de loisirs (semaine)", time(8, 0), time(18, 0), "12345", True, 24, 5,
+     time(12, 0), True),
 ]
+# Each holiday period's registrations (for every holiday-centre activity): they open two
+# months before its first day and close ten days before, whatever today is.
+WINDOW_OPENS_BEFORE = timedelta(days=60)
+WINDOW_CLOSES_BEFORE = timedelta(days=10)
 
 
 def _activities():
@@ -132,6 +143,19 @@ def _activities():
         for column, value in MORE_RULES.get(name, {}).items():
             setattr(activity, column, value)
         db.session.add(activity)
+    return True
+
+
+def _booking_windows():
+    """Booking windows for the holiday periods from a few months back to next year's."""
+    if db.session.scalar(db.select(BookingWindow.id).limit(1)) is not None:
+        return False
+    today = paris_today()
+    zone = Town.current().holiday_zone
+    for period in holiday_periods(zone, today - timedelta(days=90), today + timedelta(days=400)):
+        db.session.add(BookingWindow(school_year=period.school_year, period_name=period.name,
+                                     opens_on=period.first_day - WINDOW_OPENS_BEFORE,
+                                     closes_on=period.first_day - WINDOW_CLOSES_BEFORE))
     return True
 
 

@@ -27,6 +27,7 @@ from models import (
     RulesVersion,
     TownPage,
 )
+from models.holiday_centres import Windows
 from models.info import MISC
 from security import parent_required
 
@@ -130,7 +131,8 @@ def accessibility():
 @bp.get("/reglement-interieur")
 def rules():
     return render_page("info/rules.html", current=RulesVersion.current(),
-                       activities=Activity.ordered(), rules=BillingSettings.current())
+                       activities=Activity.ordered(), rules=BillingSettings.current(),
+                       windows=Windows())
 
 
 @bp.get("/reglement-interieur/reglement.pdf")

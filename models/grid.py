@@ -11,6 +11,7 @@ from extensions import db
 from models.billing import LateTerms
 from models.calendar import days_between, public_holiday_name, school_holiday_name, school_year_of
 from models.clock import to_paris, utcnow
+from models.holiday_centres import WINDOW_NOT_OPEN, Windows, unit_days, unit_key, week_span
 from models.late import REFUSE, STAFF, SUBMITTED, SURCHARGE, after_deadline
 from models.planning import (
     ABSENCE,
@@ -67,6 +68,24 @@ class Cell:
         """A late request submitted to the staff: the cell waits for their decision."""
         line = self.last_line
         return self.pending and line is not None and line.outcome == SUBMITTED
+    # Outside its holiday period's booking window (reservations): why, and when it
+    # opens or closed (models/holiday_centres.py).
+    window_reason: str | None = None
+    window_moment: datetime | None = None
+    # Booked by whole weeks: the running days of its week, booked together.
+    week: list | None = None
+
+    @property
+    def outside_window(self):
+        return self.action == RESERVE and self.window_reason is not None
+
+    @property
+    def window_not_open(self):
+        return self.outside_window and self.window_reason == WINDOW_NOT_OPEN
+
+    @property
+    def window_closed(self):
+        return self.outside_window and self.window_reason != WINDOW_NOT_OPEN
 
     @property
     def few_places(self):
@@ -101,9 +120,10 @@ class Cell:
 
     @property
     def locked(self):
-        """Past its deadline (and late taps refused), or not open yet: the cell cannot be
-        changed from the portal."""
-        return (self.past_deadline and not self.late_open) or self.not_open_yet
+        """Past its deadline (and late taps refused), not open yet, or outside its holiday
+        period's booking window: the cell cannot be changed from the portal."""
+        return ((self.past_deadline and not self.late_open) or self.not_open_yet
+                or self.outside_window)
 
     @property
     def upcoming(self):
@@ -163,7 +183,8 @@ def family_planning(children, first_day, last_day, zone, now=None):
     now = now or utcnow()
     children = list(children)
     activities = Activity.ordered()
-    calendar = PlanningCalendar(zone, first_day, last_day)
+    calendar = PlanningCalendar(zone, *week_span(first_day, last_day))
+    windows = Windows()
     years = {school_year_of(day) for day in (first_day, last_day)}
     enrolled = Enrollment.keys_for([c.id for c in children], years) if children else set()
     bookings = _bookings([c.id for c in children], [a.id for a in activities],
@@ -185,8 +206,8 @@ def family_planning(children, first_day, last_day, zone, now=None):
                 continue
             for child in takers:
                 booking = bookings.get((child.id, activity.id, day))
-                day_plan.cells.append(_cell(child, activity, day, booking, now, zone,
-                                            taken, ranks, terms))
+                day_plan.cells.append(_cell(child, activity, day, booking, now, calendar,
+                                            windows, taken, ranks, terms))
         if not day_plan.cells:
             for why in (PUBLIC_HOLIDAY, SCHOOL_HOLIDAY):
                 if why in reasons:
@@ -213,29 +234,58 @@ def _late_terms(activities):
     return None
 
 
-def _cell(child, activity, day, booking, now, zone, taken=None, ranks=None, terms=None):
-    """A cell with the deadline of what a tap on it asks (or asked, while pending)."""
+def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ranks=None,
+          terms=None):
+    """A cell with the deadline of what a tap on it asks (or asked, while pending): for
+    an activity booked by weeks, its week's (the first running day's)."""
+    zone = calendar.zone
     state = booking.state if booking else NONE
     action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
-    deadline = activity.deadline_for(day, action, zone)
+    week = (unit_days(activity, day, calendar)
+            if activity.booked_by_week and unit_key(activity, day, zone) != day else None)
+    window_reason, window_moment = windows.refusal(activity, day, zone, now)
+    deadline_day = week[0] if week else day
+    deadline = activity.deadline_for(deadline_day, action, zone)
     late = None
     if now > deadline and ACTION_FOR_STATE.get(state) in (RESERVE, ABSENCE):
-        late = after_deadline(activity, day, action, now)
+        late = after_deadline(activity, deadline_day, action, now)
     return Cell(child=child, activity=activity, day=day, state=state,
                 deadline=deadline, now=now, late=late if late != REFUSE else None,
-                late_terms=terms,
-                last_line=booking.last_line if booking else None,
+                late_terms=terms, last_line=booking.last_line if booking else None,
                 opens_at=activity.opens_at(day),
                 places_left=places_left(activity, taken, day) if taken is not None else None,
-                waiting_rank=(ranks or {}).get(booking.id) if booking else None)
+                waiting_rank=(ranks or {}).get(booking.id) if booking else None,
+                window_reason=window_reason, window_moment=window_moment, week=week)
+
+
+def _one_booking(child, activity, day):
+    return db.session.scalars(
+        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
+                              Booking.day == day).options(joinedload(Booking.last_line))
+    ).one_or_none()
 
 
 def single_cell(child, activity, day, now=None, zone=None):
     """One cell, as it is now (after a tap, or when a pending cell asks again)."""
-    booking = db.session.scalars(
-        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day == day).options(joinedload(Booking.last_line))
-    ).one_or_none()
+    booking = _one_booking(child, activity, day)
     taken, ranks = _places([activity], [booking] if booking else [], day, day)
-    return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks,
-                 _late_terms([activity]))
+    calendar = PlanningCalendar(zone, *week_span(day, day))
+    return _cell(child, activity, day, booking, now or utcnow(), calendar, Windows(),
+                 taken, ranks, _late_terms([activity]))
+
+
+def week_cells(child, activity, day, now=None, zone=None):
+    """The cells booked together with `day` (a whole week, for an activity booked by
+    weeks), the tapped one first: a tap's answer settles them all."""
+    now = now or utcnow()
+    calendar = PlanningCalendar(zone, *week_span(day, day))
+    days = unit_days(activity, day, calendar) if activity.booked_by_week else [day]
+    days = [day] + [d for d in days if d != day]
+    bookings = {b.day: b for b in db.session.scalars(
+        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
+                              Booking.day.in_(days)).options(joinedload(Booking.last_line)))}
+    taken, ranks = _places([activity], list(bookings.values()), min(days), max(days))
+    windows, terms = Windows(), _late_terms([activity])
+    return [_cell(child, activity, d, bookings.get(d), now, calendar, windows, taken, ranks,
+                  terms)
+            for d in days]

@@ -17,6 +17,7 @@ from extensions import db
 from models.calendar import days_between, school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.holiday_centres import Windows, unit_days, unit_key, week_span
 from models.late import REFUSE as LATE_REFUSE
 from models.late import STAFF, SURCHARGE, late_rule
 from models.planning import (
@@ -70,6 +71,8 @@ class GroupPlan:
     # Full days (activities with a capacity): on the waiting list, or refused.
     waitlisted: list = field(default_factory=list)
     full: list = field(default_factory=list)
+    # Refused: outside the booking window of their holiday period, [(day, reason, moment)].
+    outside_window: list = field(default_factory=list)
     skipped: dict = field(default_factory=lambda: defaultdict(list))  # reason -> days
 
     @property
@@ -78,6 +81,16 @@ class GroupPlan:
 
     def first(self, days):
         return days[:FIRST_DATES_SHOWN]
+
+    @property
+    def outside_window_days(self):
+        return [day for day, _reason, _moment in self.outside_window]
+
+    @property
+    def window_notes(self):
+        """The distinct (reason, moment) of the days outside their booking window."""
+        return sorted({(reason, moment) for _day, reason, moment in self.outside_window},
+                      key=lambda note: note[1])
 
 
 def _skip_reason(action, state):
@@ -94,28 +107,35 @@ def _skip_reason(action, state):
 
 
 def plan_period(ask, zone, now=None):
-    """Expand the period, child by child and activity by activity, in a few queries."""
+    """Expand the period, child by child and activity by activity, in a few queries. An
+    activity booked by whole weeks (models/holiday_centres.py) is asked a whole week of
+    the holidays at a time: a chosen day brings the running days of its week."""
     now = now or utcnow()
-    calendar = PlanningCalendar(zone, ask.first_day, ask.last_day)
-    years = {school_year_of(ask.first_day), school_year_of(ask.last_day)}
+    span = (week_span(ask.first_day, ask.last_day)
+            if any(a.booked_by_week for a in ask.activities) else (ask.first_day, ask.last_day))
+    calendar = PlanningCalendar(zone, *span)
+    windows = Windows() if ask.action == RESERVE else None
+    years = {school_year_of(span[0]), school_year_of(span[1])}
     child_ids = [c.id for c in ask.children]
     enrolled = Enrollment.keys_for(child_ids, years)
     states = {(b.child_id, b.activity_id, b.day): b.state for b in db.session.scalars(
         select(Booking).where(Booking.child_id.in_(child_ids),
                               Booking.activity_id.in_([a.id for a in ask.activities]),
-                              Booking.day.between(ask.first_day, ask.last_day)))}
+                              Booking.day.between(*span)))}
     days = [d for d in days_between(ask.first_day, ask.last_day)
             if d.isoweekday() in ask.weekdays]
     taken = places_taken([a.id for a in ask.activities if a.capacity is not None],
                          ask.first_day, ask.last_day) if ask.action == RESERVE else {}
     pairs = {(child_id, activity_id) for child_id, activity_id, _year in enrolled}
     groups = []
+    weeks_of = {activity.id: _weeks(activity, days, calendar) for activity in ask.activities}
     for child in ask.children:
         for activity in ask.activities:
+            weeks = weeks_of[activity.id]
             if (child.id, activity.id) not in pairs:
                 continue  # never enrolled over the period: see never_enrolled()
             group = GroupPlan(child, activity)
-            for day in days:
+            for day in weeks.get(None, days):
                 reason = calendar.why_not_running(activity, day)
                 if reason is None and not is_enrolled(enrolled, child.id, activity.id, day):
                     reason = NOT_ENROLLED
@@ -125,15 +145,24 @@ def plan_period(ask, zone, now=None):
                     group.skipped[reason].append(day)
                     continue
                 group.asked.append((day, state))
-                _foresee(group, activity, day, ask.action, now, zone, taken)
+                outside, moment = (windows.refusal(activity, day, zone, now)
+                                   if windows is not None else (None, None))
+                if outside:
+                    group.outside_window.append((day, outside, moment))
+                else:
+                    _foresee(group, activity, day, ask.action, now, zone, taken,
+                             weeks.get(day, day))
+            if activity.booked_by_week:
+                _whole_weeks(group, activity, zone)
             groups.append(group)
     return groups
 
 
-def _foresee(group, activity, day, action, now, zone, taken):
+def _foresee(group, activity, day, action, now, zone, taken, deadline_day):
     """What the job will do with this day, in the order it judges (models/requests.py
-    `_judge`): late and refused, not open yet, full, then late but let through."""
-    late = late_rule(activity, day, action, now, zone)
+    `_judge`): late and refused, not open yet, full, then late but let through.
+    `deadline_day`: the day whose deadline applies (the first of a whole week)."""
+    late = late_rule(activity, deadline_day, action, now, zone)
     if late == LATE_REFUSE:
         group.late.append(day)
         return
@@ -152,6 +181,49 @@ def _foresee(group, activity, day, action, now, zone, taken):
         group.submitted.append(day)
 
 
+def _weeks(activity, days, calendar):
+    """For an activity booked by weeks: {None: the days to consider (the chosen days and
+    the running days of their holiday weeks), day: the first day of its week (whose
+    deadline applies)}; {} for any other activity."""
+    if not activity.booked_by_week:
+        return {}
+    firsts, wanted = {}, set(days)
+    for day in days:
+        if day in firsts or unit_key(activity, day, calendar.zone) == day:
+            continue
+        week = unit_days(activity, day, calendar)
+        for other in week:
+            firsts[other] = week[0]
+        wanted.update(week)
+    return {None: sorted(wanted), **firsts}
+
+
+def _whole_weeks(group, activity, zone):
+    """A week is refused as one: a day of it refused (outside the window, late, not open
+    yet) takes the asked days of its week along, for the same reason."""
+    refused = {}
+    for day, reason, moment in group.outside_window:
+        refused.setdefault(unit_key(activity, day, zone), ("window", reason, moment))
+    for kind in ("late", "too_early"):
+        for day in getattr(group, kind):
+            refused.setdefault(unit_key(activity, day, zone), (kind, None, None))
+    if not refused:
+        return
+    taken = set(group.late) | set(group.too_early) | set(group.outside_window_days)
+    for day, _state in group.asked:
+        key = unit_key(activity, day, zone)
+        if day in taken or key not in refused:
+            continue
+        kind, reason, moment = refused[key]
+        if kind == "window":
+            group.outside_window.append((day, reason, moment))
+        else:
+            getattr(group, kind).append(day)
+    group.outside_window.sort()
+    group.late.sort()
+    group.too_early.sort()
+
+
 def plan_fingerprint(ask, groups):
     """A digest of what the plan would do: its action, every day asked with the state it
     is asked from, and the days that would be refused as late."""
@@ -163,6 +235,7 @@ def plan_fingerprint(ask, groups):
         parts += [f"{key}-{day.isoformat()}-early" for day in group.too_early]
         for name in ("surcharged", "submitted", "waitlisted", "full"):
             parts += [f"{key}-{day.isoformat()}-{name}" for day in getattr(group, name)]
+        parts += [f"{key}-{day.isoformat()}-{reason}" for day, reason, _m in group.outside_window]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
@@ -212,7 +285,7 @@ def save_period_request(family, user, ask, zone, client_token, shown=None):
         select(Booking.id, Booking.child_id, Booking.activity_id, Booking.day)
         .where(Booking.child_id.in_({w[0] for w in wanted}),
                Booking.activity_id.in_({w[1] for w in wanted}),
-               Booking.day.between(ask.first_day, ask.last_day))
+               Booking.day.between(min(w[2] for w in wanted), max(w[2] for w in wanted)))
         .with_for_update())}
     db.session.execute(insert(RequestLine), [
         {"request_id": request.id, "child_id": c, "activity_id": a, "day": d,

@@ -72,6 +72,9 @@ class Activity(db.Model):
     runs_in_school_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
     # A holiday centre (accueil de loisirs): it runs during the school holidays only.
     holidays_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Booked by whole weeks during the holidays (models/holiday_centres.py): a week of a
+    # holiday period is reserved or cancelled as one unit.
+    booked_by_week: Mapped[bool] = mapped_column(Boolean, default=False)
     capacity: Mapped[int | None] = mapped_column(Integer)
     includes_meal: Mapped[bool] = mapped_column(Boolean, default=False)
     # Deadline: `deadline_days` days (working days if `deadline_working_days`) before

@@ -6,7 +6,7 @@ the rules of the internal regulations accept or refuse a line.
 """
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -18,23 +18,37 @@ from models.calendar import school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
 from models.family import Child, Family
+from models.holiday_centres import (
+    WINDOW_CLOSED,
+    WINDOW_NOT_OPEN,
+    Windows,
+    unit_days,
+    unit_key,
+    week_span,
+)
 from models.late import REFUSE as LATE_REFUSED
 from models.late import STAFF, SUBMITTED, late_rule
 from models.late import SURCHARGE as LATE_SURCHARGE
 from models.planning import (
     ABSENCE,
     ACTION_FOR_STATE,
+    CLOSED,
     FINAL_STATE_FOR,
     LEAVE,
     NONE,
+    NOT_ON_THAT_WEEKDAY,
     PENDING_STATE_FOR,
+    PUBLIC_HOLIDAY,
     RESERVE,
     RESERVED,
+    SCHOOL_DAY,
+    SCHOOL_HOLIDAY,
     WAITING,
     Activity,
     Booking,
     Enrollment,
     PlanningCalendar,
+    _town_zone,
     is_enrolled,
 )
 from models.waiting import next_positions, places_taken, promote, waiting_ranks
@@ -49,6 +63,11 @@ LATE = "late"
 NOT_ENROLLED = "not_enrolled"
 FULL = "full"
 TOO_EARLY = "too_early"  # beyond the booking horizon: the day is not open yet
+# Outside the booking window of its holiday period (models/holiday_centres.py).
+OUTSIDE_WINDOW = (WINDOW_NOT_OPEN, WINDOW_CLOSED)
+# A day of a whole-week unit that does not run is left out of the unit; any other
+# refusal of one of its days refuses the whole week.
+NOT_RUNNING = (NOT_ON_THAT_WEEKDAY, PUBLIC_HOLIDAY, SCHOOL_HOLIDAY, SCHOOL_DAY, CLOSED)
 
 CELL = "cell"      # a tap on one planning cell
 PERIOD = "period"  # the long-period form
@@ -280,25 +299,34 @@ def _locked_cell(child, activity, day):
         .with_for_update().execution_options(populate_existing=True)).one()
 
 
-def _open_request(booking, family, action, submitted_at=None, **request_fields):
-    """Save a one-line request on a locked cell and set the cell pending."""
+def _open_request(bookings, family, action, submitted_at=None, **request_fields):
+    """Save a request with a line per locked cell (one, or a whole week) and set the
+    cells pending."""
+    if isinstance(bookings, Booking):
+        bookings = [bookings]
     request = Request(family_id=family.id, action=action,
                       submitted_at=submitted_at or utcnow(), **request_fields)
-    line = RequestLine(child_id=booking.child_id, activity_id=booking.activity_id,
-                       day=booking.day, action=action, from_state=booking.state)
-    request.lines.append(line)
+    lines = []
+    for booking in sorted(bookings, key=lambda b: b.day):
+        line = RequestLine(child_id=booking.child_id, activity_id=booking.activity_id,
+                           day=booking.day, action=action, from_state=booking.state)
+        request.lines.append(line)
+        lines.append((booking, line))
     db.session.add(request)
     db.session.flush()
-    booking.state = PENDING_STATE_FOR[action]
-    booking.last_line_id = line.id
-    booking.updated_at = utcnow()
+    for booking, line in lines:
+        booking.state = PENDING_STATE_FOR[action]
+        booking.last_line_id = line.id
+        booking.updated_at = utcnow()
     return request
 
 
-def ask_for_cell(family, child, activity, day, user, action, shown_state):
+def ask_for_cell(family, child, activity, day, user, action, shown_state, zone=None):
     """A tap on a planning cell: the action its button said (reserve a free or absent
     day, declare an absence on a reserved one), asked on the state the cell showed.
-    Saves the request, its line and the pending cell together.
+    Saves the request, its line and the pending cell together. For an activity booked by
+    whole weeks (models/holiday_centres.py), the request has a line for every running
+    day of the week whose cell the same action applies to.
 
     Returns (booking, request); request is None when the cell is no longer in the state
     the person saw (another guardian or tab, a second tap, an agent): nothing is asked,
@@ -307,11 +335,19 @@ def ask_for_cell(family, child, activity, day, user, action, shown_state):
     # The deadline is judged on when the tap arrived, not on when another writer let go
     # of the lock: a tap at 9:59:59.9 waiting behind others is not late.
     asked_at = utcnow()
+    others = []
+    if activity.booked_by_week:
+        zone = zone if zone is not None else _town_zone()
+        if unit_key(activity, day, zone) != day:
+            calendar = PlanningCalendar(zone, day - timedelta(days=6), day + timedelta(days=6))
+            others = [d for d in unit_days(activity, day, calendar) if d != day]
     booking = _locked_cell(child, activity, day)
     if booking.state != shown_state or ACTION_FOR_STATE.get(booking.state) != action:
         db.session.commit()
         return booking, None
-    return booking, _open_request(booking, family, action, submitted_at=asked_at, user=user,
+    week = [booking] + [cell for cell in (_locked_cell(child, activity, d) for d in others)
+                        if ACTION_FOR_STATE.get(cell.state) == action]
+    return booking, _open_request(week, family, action, submitted_at=asked_at, user=user,
                                   kind=CELL)
 
 
@@ -352,7 +388,7 @@ def refusal_now(child, activity, day, action, zone, by_staff=False):
     taken = _places_taken([activity] if activity.capacity is not None else [], day, day)
     line = RequestLine(child_id=child.id, activity_id=activity.id, day=day, action=action)
     return _refusal(line, activity, calendar, enrolled, taken, utcnow(),
-                    deadline_applies=not by_staff)
+                    deadline_applies=not by_staff, windows=None if by_staff else Windows())
 
 
 def _decide_lines(request, lines, zone):
@@ -365,7 +401,8 @@ def _decide_lines(request, lines, zone):
     activities = {a.id: a for a in db.session.scalars(
         select(Activity).where(Activity.id.in_(activity_ids)).order_by(Activity.id)
         .with_for_update())}
-    calendar = PlanningCalendar(zone, min(days), max(days))
+    # Whole weeks reach their Monday and Sunday: their closures are loaded too.
+    calendar = PlanningCalendar(zone, *week_span(min(days), max(days)))
     enrolled = Enrollment.keys_for(child_ids, {school_year_of(day) for day in days})
     bookings = {(b.child_id, b.activity_id, b.day): b for b in db.session.scalars(
         select(Booking).where(Booking.child_id.in_(child_ids),
@@ -375,36 +412,47 @@ def _decide_lines(request, lines, zone):
                           min(days), max(days))
     positions = next_positions([a.id for a in activities.values() if a.waiting_list],
                                min(days), max(days))
+    windows = Windows() if not request.by_staff else None
     now = utcnow()
     line_updates, booking_updates, freed = [], [], defaultdict(set)
-    for line in lines:
-        activity = activities[line.activity_id]
-        reason, late = _judge(line, activity, calendar, enrolled, taken, request.submitted_at,
-                              deadline_applies=not request.by_staff)
-        late = late if reason is None else None  # the late rule of a line it let through
-        outcome = REFUSED if reason else ACCEPTED
-        state = line.from_state if reason else FINAL_STATE_FOR[line.action]
-        position = None
-        if reason == FULL and activity.waiting_list:
-            outcome, state = WAITLISTED, WAITING
-            position = positions[(activity.id, line.day)]
-            positions[(activity.id, line.day)] += 1
-        elif late == STAFF:  # the staff decide (models/late_queue.py); the cell waits
-            outcome, state = SUBMITTED, None
-        elif reason is None and line.action == RESERVE:
-            taken[(activity.id, line.day)] += 1
-        elif reason is None and line.action == ABSENCE and line.from_state == RESERVED:
-            freed[activity.id].add(line.day)
-        line_updates.append({
-            "id": line.id, "outcome": outcome, "reason": reason, "late_rule": late,
-            "deadline_at": _moment_missed(activity, line, reason, zone, late),
-            "decided_at": now})
-        booking = bookings.get((line.child_id, line.activity_id, line.day))
-        # A cell changed since (a closure released it) is left as it now is.
-        if (state is not None and booking is not None and booking.last_line_id == line.id
-                and booking.is_pending):
-            booking_updates.append({"id": booking.id, "state": state,
-                                    "waiting_position": position, "updated_at": now})
+    for unit in _units(lines, activities, calendar):
+        activity = activities[unit[0].activity_id]
+        week = unit_days(activity, unit[0].day, calendar) if activity.booked_by_week else []
+        first_day = week[0] if week else None
+        judged = [_judge(line, activity, calendar, enrolled, taken, request.submitted_at,
+                         deadline_applies=not request.by_staff, windows=windows,
+                         deadline_day=first_day)
+                  for line in unit]
+        # A whole week is accepted or refused as one: the first refusal of one of its
+        # running days is every day's.
+        shared = next((r for r, _late in judged if r and r not in NOT_RUNNING), None)
+        for line, (reason, late) in zip(unit, judged, strict=True):
+            reason = reason or shared
+            late = late if reason is None else None  # the late rule of a line it let through
+            outcome = REFUSED if reason else ACCEPTED
+            state = line.from_state if reason else FINAL_STATE_FOR[line.action]
+            position = None
+            if reason == FULL and activity.waiting_list and not activity.booked_by_week:
+                outcome, state = WAITLISTED, WAITING
+                position = positions[(activity.id, line.day)]
+                positions[(activity.id, line.day)] += 1
+            elif late == STAFF:  # the staff decide (models/late_queue.py); the cell waits
+                outcome, state = SUBMITTED, None
+            elif reason is None and line.action == RESERVE:
+                taken[(activity.id, line.day)] += 1
+            elif reason is None and line.action == ABSENCE and line.from_state == RESERVED:
+                freed[activity.id].add(line.day)
+            line_updates.append({
+                "id": line.id, "outcome": outcome, "reason": reason, "late_rule": late,
+                "deadline_at": _moment_missed(activity, line, reason, calendar, windows,
+                                              request.submitted_at, first_day, late),
+                "decided_at": now})
+            booking = bookings.get((line.child_id, line.activity_id, line.day))
+            # A cell changed since (a closure released it) is left as it now is.
+            if (state is not None and booking is not None and booking.last_line_id == line.id
+                    and booking.is_pending):
+                booking_updates.append({"id": booking.id, "state": state,
+                                        "waiting_position": position, "updated_at": now})
     db.session.execute(update(RequestLine), line_updates)
     if booking_updates:
         db.session.execute(update(Booking), booking_updates)
@@ -425,15 +473,30 @@ def _with_families(booking_ids):
         selectinload(Booking.activity)).order_by(Booking.day)).all()
 
 
-def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True):
+def _units(lines, activities, calendar):
+    """The lines in the units they are decided in: a whole week of a holiday period for
+    an activity booked by weeks (one child, one activity), else one line each."""
+    units = {}
+    for line in sorted(lines, key=lambda line: (line.child_id, line.activity_id, line.day)):
+        key = unit_key(activities[line.activity_id], line.day, calendar.zone)
+        units.setdefault((line.child_id, line.activity_id, key), []).append(line)
+    return list(units.values())
+
+
+def _refusal(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True,
+             windows=None, deadline_day=None):
     """Why a line is refused, or None when it is accepted."""
-    return _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies)[0]
+    return _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies,
+                  windows, deadline_day)[0]
 
 
-def _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True):
+def _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_applies=True,
+           windows=None, deadline_day=None):
     """(why the line is refused or None, the late rule that applies to it or None): a
     late line is refused, accepted with a surcharge or submitted to the staff per the
-    activity's policy (models/late.py)."""
+    activity's policy (models/late.py). `windows`: the booking windows of the holiday
+    periods (models/holiday_centres.py); `deadline_day`: the day whose deadline applies
+    (the first day of a whole week), else the line's own."""
     if line.action == LEAVE:  # leaving a waiting list: always possible
         return None, None
     not_running = calendar.why_not_running(activity, line.day)
@@ -441,7 +504,12 @@ def _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_app
         return not_running, None
     if not is_enrolled(enrolled, line.child_id, activity.id, line.day):
         return NOT_ENROLLED, None
-    late = (late_rule(activity, line.day, line.action, submitted_at, calendar.zone)
+    if deadline_applies and line.action == RESERVE and windows is not None:
+        outside, _moment = windows.refusal(activity, line.day, calendar.zone, submitted_at)
+        if outside:
+            return outside, None
+    late = (late_rule(activity, deadline_day or line.day, line.action, submitted_at,
+                      calendar.zone)
             if deadline_applies else None)
     if late == LATE_REFUSED:
         return LATE, late
@@ -454,13 +522,18 @@ def _judge(line, activity, calendar, enrolled, taken, submitted_at, deadline_app
     return None, late
 
 
-def _moment_missed(activity, line, reason, zone, late=None):
+def _moment_missed(activity, line, reason, calendar, windows=None, submitted_at=None,
+                   deadline_day=None, late=None):
     """What a refusal says: the deadline a late line missed (refused, or accepted or
-    submitted per the late policy), or when a day asked too early opens."""
+    submitted per the late policy), when a day asked too early opens, or when its
+    holiday period's booking window opens or closed."""
     if reason == LATE or (reason is None and late in (LATE_SURCHARGE, STAFF)):
-        return activity.deadline_for(line.day, line.action, zone)
+        return activity.deadline_for(deadline_day or line.day, line.action, calendar.zone)
     if reason == TOO_EARLY:
         return activity.opens_at(line.day)
+    if reason in OUTSIDE_WINDOW and windows is not None:
+        window = windows.for_day(activity, line.day, calendar.zone)
+        return window.moment_for(reason) if window else None
     return None
 
 

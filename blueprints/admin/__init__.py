@@ -5,6 +5,7 @@ from blueprints.admin import (  # noqa: F401
     activities,
     audit,
     billing,
+    booking_windows,
     broadcasts,
     changes,
     corrections,

@@ -46,6 +46,7 @@ from models.deadlines import (
     WEEK_BEFORE,
     count_fits,
 )
+from models.holiday_centres import Windows
 from models.late import REFUSE as LATE_REFUSE
 from models.late import STAFF as LATE_STAFF
 from models.late import SURCHARGE as LATE_SURCHARGE
@@ -80,6 +81,8 @@ class ActivityForm(FlaskForm):
     runs_in_school_holidays = BooleanField(_l("Fonctionne aussi pendant les vacances scolaires"))
     holidays_only = BooleanField(_l("Uniquement pendant les vacances scolaires (accueil de "
                                     "loisirs)"))
+    booked_by_week = BooleanField(_l("Pendant les vacances, se réserve à la semaine complète "
+                                     "(une semaine est réservée ou annulée en entier)"))
     includes_meal = BooleanField(_l("Comprend un repas (compte des repas)"))
     capacity = IntegerField(_l("Capacité (places par jour)"),
                             validators=[Optional(), NumberRange(min=1, max=10000)],
@@ -153,7 +156,8 @@ class ActivityForm(FlaskForm):
 
 @bp.get("/activites")
 def activities():
-    return render_page("admin/activities/list.html", activities=Activity.ordered(only_active=False))
+    return render_page("admin/activities/list.html", activities=Activity.ordered(only_active=False),
+                       windows=Windows())
 
 
 @bp.route("/activites/nouvelle", methods=["GET", "POST"])

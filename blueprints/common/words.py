@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from models.billing import UNRESERVED_FIXED, UNRESERVED_FULL, LateTerms
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
+from models.holiday_centres import WINDOW_CLOSED, WINDOW_NOT_OPEN
 from models.late import REFUSE as LATE_REFUSE
 from models.late import STAFF, SUBMITTED, SURCHARGE
 from models.period import IN_PROGRESS, NOT_RESERVED, ON_WAITING_LIST
@@ -64,6 +65,10 @@ REQUEST_PHRASES = {
 REFUSALS = {
     LATE: _l("hors délai : la date limite était le %(deadline)s"),
     TOO_EARLY: _l("trop tôt : les réservations de ce jour ouvrent le %(deadline)s"),
+    WINDOW_NOT_OPEN: _l("inscriptions pas encore ouvertes pour ces vacances : elles ouvrent "
+                        "le %(deadline)s"),
+    WINDOW_CLOSED: _l("inscriptions closes pour ces vacances : elles ont fermé le "
+                      "%(deadline)s"),
     NOT_ENROLLED: _l("votre enfant n'est pas inscrit à cette activité pour cette année "
                      "scolaire"),
     FULL: _l("complet : il n'y a plus de place ce jour-là"),
@@ -99,6 +104,7 @@ states = SimpleNamespace(NONE=NONE, RESERVED=RESERVED, ABSENT=ABSENT,
                          PENDING_ABSENCE=PENDING_ABSENCE, WAITING=WAITING,
                          PENDING_LEAVE=PENDING_LEAVE)
 reasons = SimpleNamespace(LATE=LATE, TOO_EARLY=TOO_EARLY, NOT_ENROLLED=NOT_ENROLLED,
+                          WINDOW_NOT_OPEN=WINDOW_NOT_OPEN, WINDOW_CLOSED=WINDOW_CLOSED,
                           FULL=FULL,
                           PUBLIC_HOLIDAY=PUBLIC_HOLIDAY, SCHOOL_HOLIDAY=SCHOOL_HOLIDAY,
                           SCHOOL_DAY=SCHOOL_DAY,

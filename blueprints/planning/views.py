@@ -23,7 +23,7 @@ from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day, is_requestable
 from models.clock import paris_today
 from models.db_tools import end_reads, takes_write_lock_itself
-from models.grid import family_planning, single_cell
+from models.grid import family_planning, single_cell, week_cells
 from models.requests import ask_for_cell
 from security import is_htmx, safe_next
 
@@ -151,10 +151,11 @@ def next_week(view, zone):
             "date": _landing("semaine", monday, zone).isoformat()}
 
 
-def _render_cell(cell, changed=False):
+def _render_cell(cell, changed=False, others=()):
     """Only the cell: the tap answer and what a pending cell polls. `changed`: the tap
-    found the cell changed since the page was shown, and the cell says so."""
-    return render_template("planning/_cell.html", cell=cell, changed=changed)
+    found the cell changed since the page was shown, and the cell says so. `others`: the
+    other days of its week (an activity booked by weeks), swapped in place too."""
+    return render_template("planning/_cell.html", cell=cell, changed=changed, others=others)
 
 
 def _id_arg(name):
@@ -197,15 +198,18 @@ def tap():
     activity = _activity_or_404(form.activite.data)
     day = form.jour.data
     current_town()  # the page layout's town, read now rather than after the commit
+    zone = current_town().holiday_zone
     booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
-                                        form.action.data, form.etat.data)
+                                        form.action.data, form.etat.data, zone=zone)
     if new_request is not None:
         enqueue_request(new_request)
     db.session.commit()
     changed = new_request is None
     if is_htmx():
-        return _render_cell(single_cell(child, activity, day, zone=current_town().holiday_zone),
-                            changed=changed)
+        if activity.booked_by_week:
+            tapped, *others = week_cells(child, activity, day, zone=zone)
+            return _render_cell(tapped, changed=changed, others=others)
+        return _render_cell(single_cell(child, activity, day, zone=zone), changed=changed)
     if changed:
         flash(_changed_note(booking.state), "info")
     else:
