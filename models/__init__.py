@@ -19,6 +19,7 @@ from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
 from models.credit_notes import CorrectionRun, CreditNote, CreditNoteCounter, CreditNoteLine
 from models.documents import Document
+from models.email_batches import EmailBatch
 from models.family import Child, Family, Guardian
 from models.files import StoredFile
 from models.info import RulesVersion, TownPage
@@ -41,7 +42,8 @@ __all__ = [
     "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "Campaign",
     "ChangeRequest", "Child", "ChildAnswer", "ChildAuthorization", "Closure", "ContactMessage",
     "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter", "CreditNoteLine",
-    "DirectDebitBatch", "Document", "Enrollment", "Family", "Guardian", "HealthRecord",
+    "DirectDebitBatch", "Document", "EmailBatch", "Enrollment", "Family", "Guardian",
+    "HealthRecord",
     "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine", "InvoicingRun", "News",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
     "PaymentAllocation", "PaymentSettings", "QfBracket", "Request", "RequestLine",

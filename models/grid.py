@@ -29,7 +29,8 @@ from models.planning import (
     PlanningCalendar,
     is_enrolled,
 )
-from models.requests import REFUSED
+from models.requests import REFUSED, RequestLine
+from models.undo import cell_undo_until
 from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 
 # A refusal stays visible on its cell for a day, then the cell simply shows its state.
@@ -50,6 +51,19 @@ class Cell:
     # Free places that day (activities with a capacity), and the rank in the waiting list.
     places_left: int | None = None
     waiting_rank: int | None = None
+    # Until when the last tap on it can be taken back (models/undo.py), or None.
+    undo_until: datetime | None = None
+
+    @property
+    def undo_request_id(self):
+        return self.last_line.request_id if self.undo_until else None
+
+    @property
+    def undo_minutes_left(self):
+        """Whole minutes left to take the tap back, at least 1."""
+        if not self.undo_until:
+            return None
+        return max(1, int((self.undo_until - self.now).total_seconds() // 60))
 
     @property
     def few_places(self):
@@ -124,7 +138,7 @@ def _bookings(child_ids, activity_ids, first_day, last_day):
         select(Booking).where(Booking.child_id.in_(child_ids),
                               Booking.activity_id.in_(activity_ids),
                               Booking.day.between(first_day, last_day))
-        .options(joinedload(Booking.last_line)))
+        .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))
     return {(b.child_id, b.activity_id, b.day): b for b in rows}
 
 
@@ -195,14 +209,16 @@ def _cell(child, activity, day, booking, now, zone, taken=None, ranks=None):
                 last_line=booking.last_line if booking else None,
                 opens_at=activity.opens_at(day),
                 places_left=places_left(activity, taken, day) if taken is not None else None,
-                waiting_rank=(ranks or {}).get(booking.id) if booking else None)
+                waiting_rank=(ranks or {}).get(booking.id) if booking else None,
+                undo_until=cell_undo_until(booking, booking.last_line if booking else None,
+                                           now, zone))
 
 
 def single_cell(child, activity, day, now=None, zone=None):
     """One cell, as it is now (after a tap, or when a pending cell asks again)."""
     booking = db.session.scalars(
         select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day == day).options(joinedload(Booking.last_line))
-    ).one_or_none()
+                              Booking.day == day)
+        .options(joinedload(Booking.last_line).joinedload(RequestLine.request))).one_or_none()
     taken, ranks = _places([activity], [booking] if booking else [], day, day)
     return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks)

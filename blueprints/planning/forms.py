@@ -38,6 +38,10 @@ class CellForm(FlaskForm):
 
 
 
+class UndoForm(FlaskForm):
+    """« Annuler ma demande » / « Revenir en arrière »: which request to take back."""
+    demande = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+
 
 class PeriodForm(FlaskForm):
     action = RadioField(_l("Type de demande"), default=RESERVE, choices=[

@@ -16,15 +16,16 @@ from blueprints.common.pages import current_town, own_or_404, render_alert, rend
 from blueprints.common.words import planning_words
 from blueprints.planning.blueprint import bp
 from blueprints.planning.compact import layout
-from blueprints.planning.forms import MAX_ID, CellForm
+from blueprints.planning.forms import MAX_ID, CellForm, UndoForm
 from extensions import db
-from jobs.requests import enqueue_request
+from jobs.requests import after_undo, enqueue_request
 from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day, is_requestable
-from models.clock import paris_today
+from models.clock import paris_today, utcnow
 from models.db_tools import end_reads, takes_write_lock_itself
 from models.grid import family_planning, single_cell
 from models.requests import ask_for_cell
+from models.undo import undo_request, undo_until
 from security import is_htmx, safe_next
 
 VIEWS = {
@@ -151,10 +152,11 @@ def next_week(view, zone):
             "date": _landing("semaine", monday, zone).isoformat()}
 
 
-def _render_cell(cell, changed=False):
+def _render_cell(cell, changed=False, said=None):
     """Only the cell: the tap answer and what a pending cell polls. `changed`: the tap
-    found the cell changed since the page was shown, and the cell says so."""
-    return render_template("planning/_cell.html", cell=cell, changed=changed)
+    found the cell changed since the page was shown, and the cell says so; `said`: what
+    an undo did or why it did not."""
+    return render_template("planning/_cell.html", cell=cell, changed=changed, said=said)
 
 
 def _id_arg(name):
@@ -229,8 +231,48 @@ def _referrer_path():
     return "/" + referrer[len(request.host_url):]
 
 
+@bp.post("/activites/annuler")
+@takes_write_lock_itself
+def undo():
+    """« Annuler ma demande » / « Revenir en arrière », from the cell or Mes demandes:
+    the cell goes back to what it was before the tap (models/undo.py says until when).
+    Another family's request is not found; a stale one is answered in words."""
+    form = UndoForm()
+    if not form.validate_on_submit():
+        return render_alert(_("Cette demande n'est pas valide. Rechargez la page puis "
+                              "recommencez."), status=400)
+    zone = current_town().holiday_zone
+    done = undo_request(form.demande.data, _family().id, current_user, zone)
+    if done is None:
+        db.session.rollback()
+        abort(404)
+    if done.done:
+        after_undo(done)
+        db.session.commit()
+        said = _("Demande annulée : la case est revenue à « %(state)s ».",
+                 state=planning_words()["states"][done.booking.state])
+    else:
+        db.session.rollback()
+        said = planning_words()["undo"][done.refusal]
+    line = done.request.lines[0]
+    if is_htmx() and request.form.get("depuis") != "demandes":
+        return _render_cell(single_cell(line.child, line.activity, line.day, zone=zone),
+                            said=said)
+    flash(said, "success" if done.done else "info")
+    back = safe_next(_referrer_path()) or url_for("planning.requests")
+    return redirect(back)
+
+
 @bp.get("/mes-demandes")
 def requests():
     shown = page_of(partial(Request.for_family, _family().id), REQUESTS_PER_PAGE)
-    return render_page("planning/requests.html", requests=shown.rows, **shown.context)
+    zone = current_town().holiday_zone
+    now = utcnow()
+    undoable = {}
+    for req in shown.rows:
+        until = undo_until(req, zone)
+        if until is not None and now <= until:
+            undoable[req.id] = max(1, int((until - now).total_seconds() // 60))
+    return render_page("planning/requests.html", requests=shown.rows, undoable=undoable,
+                       **shown.context)
 

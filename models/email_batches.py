@@ -1,0 +1,139 @@
+"""Grouped emails: the taps of one guardian close together share one receipt and one
+decision email.
+
+A request joins its author's open batch (same family, same guardian or agent) while the
+batch is open, and pushes its closing time to `window` after this tap; otherwise it
+opens a new one. Each request is still decided at once, line by line (the cell settles
+within seconds): only the emails wait. Once the batch has closed, its receipt is queued,
+and its decision email as soon as every request in it is decided; each goes once (the
+batch says when it was queued, the outbox's dedupe key makes sure).
+
+A delayed job sends a batch when it closes (RQ's scheduler); the sweep sends any batch
+left behind (Redis lost, a worker restarted), so no batch is ever forgotten.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import DateTime, ForeignKey, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.clock import utcnow
+
+# Taps this close to the last one share their emails (EMAIL_GROUP_SECONDS).
+DEFAULT_WINDOW = timedelta(minutes=2)
+
+
+def window():
+    if not has_app_context():
+        return DEFAULT_WINDOW
+    return timedelta(seconds=current_app.config.get("EMAIL_GROUP_SECONDS",
+                                                    DEFAULT_WINDOW.total_seconds()))
+
+
+class EmailBatch(db.Model):
+    __tablename__ = "email_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"),
+                                           index=True)
+    # Who tapped: the guardian, or the agent acting for the family.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # `window` after the last tap: requests join until then, the emails go after.
+    closes_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    requests = relationship("Request", back_populates="batch",
+                            order_by="(Request.submitted_at, Request.id)")
+
+    @property
+    def done(self):
+        return self.receipt_at is not None and self.decision_at is not None
+
+    def is_closed(self, now):
+        return now >= self.closes_at
+
+    @classmethod
+    def lock(cls, batch_id):
+        return db.session.scalars(select(cls).where(cls.id == batch_id).with_for_update()
+                                  .execution_options(populate_existing=True)).one_or_none()
+
+    @classmethod
+    def due_ids(cls, closed_before):
+        """Batches closed before `closed_before` whose emails are not all queued."""
+        return db.session.scalars(select(cls.id).where(
+            cls.closes_at < closed_before,
+            (cls.receipt_at.is_(None)) | (cls.decision_at.is_(None))).order_by(cls.id)).all()
+
+
+def join_batch(request, now=None):
+    """Put a request just saved in its author's open batch, or a new one; returns
+    (batch, opened): `opened` when the batch is new (its closing job is to be queued).
+    Called inside the write transaction that saves the request."""
+    now = now or utcnow()
+    span = window()
+    author = (EmailBatch.user_id == request.user_id if request.user_id is not None
+              else EmailBatch.user_id.is_(None))
+    staff = (EmailBatch.staff_user_id == request.staff_user_id
+             if request.staff_user_id is not None else EmailBatch.staff_user_id.is_(None))
+    batch = None
+    if span > timedelta(0):
+        batch = db.session.scalars(
+            select(EmailBatch).where(EmailBatch.family_id == request.family_id, author, staff,
+                                     EmailBatch.closes_at > now,
+                                     EmailBatch.receipt_at.is_(None))
+            .order_by(EmailBatch.id.desc()).limit(1).with_for_update()).first()
+    opened = batch is None
+    if opened:
+        batch = EmailBatch(family_id=request.family_id, user_id=request.user_id,
+                           staff_user_id=request.staff_user_id, opened_at=now)
+        db.session.add(batch)
+    batch.closes_at = now + span
+    request.batch = batch
+    request.opened_batch = opened  # not a column: tells the tap to queue its closing job
+    db.session.flush()
+    return batch, opened
+
+
+@dataclass
+class Bundle:
+    """The requests an email is about, read as one request: their lines grouped by child
+    and activity (models/requests.py LineGroup), whatever request each came from."""
+    requests: list
+
+    @property
+    def count(self):
+        return len(self.requests)
+
+    @property
+    def action(self):
+        actions = {r.action for r in self.requests}
+        return actions.pop() if len(actions) == 1 else None
+
+    @property
+    def submitted_at(self):
+        return self.requests[0].submitted_at
+
+    @property
+    def lines(self):
+        return [line for r in self.requests for line in r.lines]
+
+    @property
+    def mixed(self):
+        """Reservations and absences together: each line says which it is."""
+        return self.action is None
+
+    def line_groups(self):
+        from models.requests import LineGroup
+
+        groups = {}
+        for line in self.lines:
+            groups.setdefault((line.child, line.activity), []).append(line)
+        return [LineGroup(child, activity, sorted(lines, key=lambda line: line.day))
+                for (child, activity), lines in sorted(
+                    groups.items(), key=lambda item: (item[0][0].first_name, item[0][1].id))]
