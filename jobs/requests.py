@@ -12,9 +12,10 @@ from jobs.emails import external_url, queue_email
 from jobs.sweep import GRACE, enqueue_each, sweeper
 from jobs.waiting import tell_promoted
 from models import OutboundEmail, Request, Town
+from models.bundles import Bundle
 from models.clock import utcnow
 from models.db_tools import begin_write
-from models.email_batches import Bundle, EmailBatch
+from models.email_batches import EmailBatch
 from models.requests import lock_request
 
 # A request still "received" this long after it was sent has lost its job (Redis was

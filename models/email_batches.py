@@ -11,7 +11,6 @@ batch says when it was queued, the outbox's dedupe key makes sure).
 A delayed job sends a batch when it closes (RQ's scheduler); the sweep sends any batch
 left behind (Redis lost, a worker restarted), so no batch is ever forgotten.
 """
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
@@ -98,42 +97,3 @@ def join_batch(request, now=None):
     request.opened_batch = opened  # not a column: tells the tap to queue its closing job
     db.session.flush()
     return batch, opened
-
-
-@dataclass
-class Bundle:
-    """The requests an email is about, read as one request: their lines grouped by child
-    and activity (models/requests.py LineGroup), whatever request each came from."""
-    requests: list
-
-    @property
-    def count(self):
-        return len(self.requests)
-
-    @property
-    def action(self):
-        actions = {r.action for r in self.requests}
-        return actions.pop() if len(actions) == 1 else None
-
-    @property
-    def submitted_at(self):
-        return self.requests[0].submitted_at
-
-    @property
-    def lines(self):
-        return [line for r in self.requests for line in r.lines]
-
-    @property
-    def mixed(self):
-        """Reservations and absences together: each line says which it is."""
-        return self.action is None
-
-    def line_groups(self):
-        from models.requests import LineGroup
-
-        groups = {}
-        for line in self.lines:
-            groups.setdefault((line.child, line.activity), []).append(line)
-        return [LineGroup(child, activity, sorted(lines, key=lambda line: line.day))
-                for (child, activity), lines in sorted(
-                    groups.items(), key=lambda item: (item[0][0].first_name, item[0][1].id))]
