@@ -312,3 +312,33 @@ def test_forged_and_foreign_undos(client, other_client, planning, run_jobs):
     no_csrf = client.post("/activites/annuler", headers=HTMX, data={"demande": request_id})
     assert no_csrf.status_code == 400
     assert booking_state("Léa", "APS Soir", day) == "reserved"
+
+
+def test_the_fields_one_agent_decides_in_a_row_bring_one_email(parent_client, other_client,
+                                                               demo, run_jobs, mailbox,
+                                                               grouped):
+    from tests.family_helpers import edit
+    from tests.test_family_file import decide, pending_change
+
+    response = edit(parent_client, "/ma-famille/adresse/modifier",
+                    {"address_line": "8 avenue du Port", "postal_code": "44000",
+                     "city": "Nantes"})
+    assert response.status_code == 302
+    login(other_client, *demo.AGENT)
+    decide(other_client, pending_change("address_line"), "approve")
+    decide(other_client, pending_change("postal_code"), "approve")
+    decide(other_client, pending_change("city"), "reject", "Merci de joindre un justificatif.")
+    run_jobs()
+    assert mailbox.to(demo.PARENT[0]) == []  # the agent may go on deciding
+    close_batches()
+    assert sweep()["send_closed_change_batches"] == 1
+    run_jobs()
+    sweep()
+    run_jobs()
+    emails = mailbox.to(demo.PARENT[0])
+    assert len(emails) == 1
+    assert emails[0]["Subject"] == "Vos modifications du dossier famille ont été examinées"
+    text = text_of(emails[0])
+    assert text.count("validée, désormais enregistrée dans votre dossier") == 2
+    assert text.count("non acceptée, votre dossier reste tel qu'il était") == 1
+    assert "Merci de joindre un justificatif." in text

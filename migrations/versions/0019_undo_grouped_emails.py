@@ -1,4 +1,4 @@
-"""undo of a request, and emails grouped per batch of taps
+"""undo of a request; emails grouped per batch of taps, and of family-file decisions
 
 Revision ID: 0019_undo_grouped_emails
 Revises: 0018
@@ -18,6 +18,7 @@ def upgrade():
     op.create_table(
         "email_batches",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), server_default="requests", nullable=False),
         sa.Column("family_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("staff_user_id", sa.Integer(), nullable=True),
@@ -43,9 +44,19 @@ def upgrade():
         batch.create_foreign_key(op.f("fk_requests_batch_id_email_batches"), "email_batches",
                                  ["batch_id"], ["id"], ondelete="SET NULL")
         batch.create_index(op.f("ix_requests_batch_id"), ["batch_id"])
+    with op.batch_alter_table("change_requests") as batch:
+        batch.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(op.f("fk_change_requests_batch_id_email_batches"),
+                                 "email_batches", ["batch_id"], ["id"], ondelete="SET NULL")
+        batch.create_index(op.f("ix_change_requests_batch_id"), ["batch_id"])
 
 
 def downgrade():
+    with op.batch_alter_table("change_requests") as batch:
+        batch.drop_index(op.f("ix_change_requests_batch_id"))
+        batch.drop_constraint(op.f("fk_change_requests_batch_id_email_batches"),
+                              type_="foreignkey")
+        batch.drop_column("batch_id")
     with op.batch_alter_table("requests") as batch:
         batch.drop_index(op.f("ix_requests_batch_id"))
         batch.drop_constraint(op.f("fk_requests_batch_id_email_batches"), type_="foreignkey")
