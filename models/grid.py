@@ -30,7 +30,7 @@ from models.planning import (
     is_enrolled,
 )
 from models.requests import REFUSED, RequestLine
-from models.undo import cell_undo_until
+from models.undo import cell_undo_until, minutes_left
 from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 
 # A refusal stays visible on its cell for a day, then the cell simply shows its state.
@@ -63,7 +63,7 @@ class Cell:
         """Whole minutes left to take the tap back, at least 1."""
         if not self.undo_until:
             return None
-        return max(1, int((self.undo_until - self.now).total_seconds() // 60))
+        return minutes_left(self.undo_until, self.now)
 
     @property
     def few_places(self):

@@ -6,6 +6,7 @@ first. Taking it back puts the cell back as it was before the tap: a reservation
 back frees its place (the first in a waiting list gets it), an absence taken back gets
 the place back if it is still free.
 """
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -51,6 +52,11 @@ def undo_until(request, zone=None, line=None):
         return None
     deadline = line.activity.deadline_for(line.day, line.action, zone)
     return min(request.submitted_at + UNDO_WINDOW, deadline)
+
+
+def minutes_left(until, now):
+    """« encore N min »: whole minutes left, rounded up (15 right after the tap)."""
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 def can_undo(request, now=None, zone=None):

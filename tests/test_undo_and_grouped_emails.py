@@ -136,7 +136,7 @@ def test_undo_a_reservation_inside_the_window(client, planning, run_jobs, mailbo
     day = upcoming_day(activity("APS Soir"))
     response = tap(client, "Léa", "APS Soir", day)
     assert "Annuler ma demande" in body(response)
-    assert "encore 15 min" in body(response) or "encore 14 min" in body(response)
+    assert "encore 15 min" in body(response)
     run_jobs()
     cell = cell_html(client, "Léa", "APS Soir", day)
     assert "Réservé" in cell and "Revenir en arrière" in cell
@@ -222,7 +222,7 @@ def test_undo_from_mes_demandes(client, planning, run_jobs):
     tap(client, "Léa", "APS Soir", day)
     run_jobs()
     listing = page(client, "/mes-demandes")
-    assert "Revenir en arrière" in listing and "encore 1" in listing
+    assert "Revenir en arrière" in listing and "encore 15 min" in listing
     response = undo(client, last_request_id(), headers={}, token=csrf_from(listing))
     assert response.status_code == 302 and response.headers["Location"].endswith("/mes-demandes")
     listing = page(client, "/mes-demandes")

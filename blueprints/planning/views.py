@@ -25,7 +25,7 @@ from models.clock import paris_today, utcnow
 from models.db_tools import end_reads, takes_write_lock_itself
 from models.grid import family_planning, single_cell
 from models.requests import ask_for_cell
-from models.undo import undo_request, undo_until
+from models.undo import minutes_left, undo_request, undo_until
 from security import is_htmx, safe_next
 
 VIEWS = {
@@ -272,7 +272,7 @@ def requests():
     for req in shown.rows:
         until = undo_until(req, zone)
         if until is not None and now <= until:
-            undoable[req.id] = max(1, int((until - now).total_seconds() // 60))
+            undoable[req.id] = minutes_left(until, now)
     return render_page("planning/requests.html", requests=shown.rows, undoable=undoable,
                        **shown.context)
 
