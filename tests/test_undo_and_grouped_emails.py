@@ -342,3 +342,45 @@ def test_the_fields_one_agent_decides_in_a_row_bring_one_email(parent_client, ot
     assert text.count("validée, désormais enregistrée dans votre dossier") == 2
     assert text.count("non acceptée, votre dossier reste tel qu'il était") == 1
     assert "Merci de joindre un justificatif." in text
+
+
+def test_a_whole_week_in_one_tap_per_child(client, planning, run_jobs, mailbox, grouped):
+    login(client, *planning.PARENT)
+    canteen = activity("Restauration scolaire")
+    monday = school_weeks_ahead(canteen, weeks_ahead=2)
+    db.session.execute(delete(Booking).where(
+        Booking.activity_id == canteen.id,
+        Booking.day.between(monday, monday + timedelta(days=6))))
+    db.session.commit()
+    week = page(client, f"/activites?vue=semaine&date={monday.isoformat()}")
+    assert "Réserver toute la semaine" in week
+    assert "Léa — Restauration scolaire : réserver les" in week
+    token = csrf_from(week)
+    for name in ("Léa", "Hugo"):
+        response = client.post("/activites/semaine",
+                               headers=dict(HTMX, **{"X-CSRFToken": token}),
+                               data={"enfant": child(name).id, "activite": canteen.id,
+                                     "semaine": monday.isoformat(), "vue": "semaine"})
+        assert response.status_code == 200
+        assert f"{name}, Restauration scolaire : " in body(response)
+        assert "Réservation en attente" in body(response)
+    run_jobs()
+    days = [monday + timedelta(days=n) for n in range(7)
+            if (monday + timedelta(days=n)).isoweekday() in canteen.weekday_numbers]
+    assert all(booking_state(n, canteen.name, d) == "reserved"
+               for d in days for n in ("Léa", "Hugo"))
+    # Again: nothing left to reserve, nothing saved.
+    again = client.post("/activites/semaine", headers=dict(HTMX, **{"X-CSRFToken": token}),
+                        data={"enfant": child("Léa").id, "activite": canteen.id,
+                              "semaine": monday.isoformat()})
+    assert "Rien à réserver cette semaine pour Léa" in body(again)
+    assert db.session.scalar(select(func.count(Request.id))) == 2
+    close_batches()
+    sweep()
+    run_jobs()
+    assert len(mailbox.to(planning.PARENT[0])) == 2
+    # Another family's child is not found.
+    foreign = client.post("/activites/semaine", headers=dict(HTMX, **{"X-CSRFToken": token}),
+                          data={"enfant": child("Jules").id, "activite": canteen.id,
+                                "semaine": monday.isoformat()})
+    assert foreign.status_code == 404
