@@ -33,7 +33,7 @@ def test_undo_a_tap_on_a_phone(phone, planning, rq_worker, mailbox, grouped):
     # Right after the tap: the way back, with the time left, and the focus on it.
     undo = cell.get_by_role("button", name="Annuler ma demande")
     expect(undo).to_be_visible()
-    expect(cell.locator(".cell__note--undo")).to_have_text("encore 15 min")
+    expect(cell.locator(".cell__undo-left")).to_have_text("encore 15 min")
     expect(undo).to_be_focused()
     # Settled by the worker: « Revenir en arrière » keeps the focus.
     back = cell.get_by_role("button", name="Revenir en arrière")
