@@ -309,6 +309,14 @@ def test_forged_and_foreign_undos(client, other_client, planning, run_jobs):
                                data={"demande": value})
         assert response.status_code == 400, value
         assert "Cette demande n'est pas valide" in body(response)
+    # A request made by the long-period form (here, one with no line) is not undone here.
+    empty = Request(family_id=child("Léa").family_id, kind="period", action="reserve",
+                    status="processed")
+    db.session.add(empty)
+    db.session.commit()
+    answer = undo(client, empty.id)
+    assert answer.status_code == 409 and answer.headers["HX-Retarget"] == "#alerts"
+    assert "Cette demande ne peut pas être annulée ici" in body(answer)
     no_csrf = client.post("/activites/annuler", headers=HTMX, data={"demande": request_id})
     assert no_csrf.status_code == 400
     assert booking_state("Léa", "APS Soir", day) == "reserved"

@@ -301,10 +301,13 @@ def undo():
     else:
         db.session.rollback()
         said = planning_words()["undo"][done.refusal]
-    line = done.request.lines[0]
-    if is_htmx() and request.form.get("depuis") != "demandes":
+    lines = done.request.lines  # a long-period request may have none, or many
+    if is_htmx() and request.form.get("depuis") != "demandes" and len(lines) == 1:
+        line = lines[0]
         return _render_cell(single_cell(line.child, line.activity, line.day, zone=zone),
                             said=said)
+    if is_htmx() and request.form.get("depuis") != "demandes":
+        return render_alert(said, status=409)  # no cell to answer with: the alert area
     flash(said, "success" if done.done else "info")
     back = safe_next(_referrer_path()) or url_for("planning.requests")
     return redirect(back)
