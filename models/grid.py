@@ -58,6 +58,10 @@ class Cell:
     def undo_request_id(self):
         return self.last_line.request_id if self.undo_until else None
 
+    def undo_for(self, user):
+        """Whether `user` may take the last tap back here: the guardian who tapped."""
+        return bool(self.undo_until) and self.last_line.request.user_id == user.id
+
     @property
     def undo_minutes_left(self):
         """Whole minutes left to take the tap back, at least 1."""

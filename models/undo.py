@@ -36,6 +36,7 @@ ALREADY_UNDONE = "already_undone"
 NOT_UNDOABLE = "not_undoable"  # a long-period request, an agent's, a refused line…
 CHANGED = "changed"            # the cell changed since (another tap, a closure, the staff)
 NO_PLACE = "no_place"          # an absence taken back: the place was given meanwhile
+NOT_YOURS = "not_yours"        # the other guardian's tap: theirs to take back
 
 
 def _line(request):
@@ -66,7 +67,7 @@ def can_undo(request, now=None, zone=None):
 
 def cell_undo_until(booking, line, now, zone=None):
     """What a cell offers: until when its last tap can be taken back, None when it
-    cannot (or the cell changed since)."""
+    cannot (or the cell changed since). Only to the guardian who tapped (Cell.undo_for)."""
     if line is None or booking is None or booking.state != _state_left_by(line):
         return None
     until = undo_until(line.request, zone, line=line)
@@ -106,6 +107,8 @@ def undo_request(request_id, family_id, user, zone=None):
     until = undo_until(request, zone)
     if until is None:
         return Undo(request, refusal=NOT_UNDOABLE)
+    if request.user_id != user.id:
+        return Undo(request, refusal=NOT_YOURS)
     if now > until:
         return Undo(request, refusal=TOO_LATE)
     line = request.lines[0]

@@ -392,3 +392,26 @@ def test_a_whole_week_in_one_tap_per_child(client, planning, run_jobs, mailbox, 
                           data={"enfant": child("Jules").id, "activite": canteen.id,
                                 "semaine": monday.isoformat()})
     assert foreign.status_code == 404
+
+
+def test_the_other_guardian_sees_no_undo_and_cannot_undo(app, client, other_client, planning,
+                                                         run_jobs):
+    from models import User
+
+    login(client, *planning.PARENT)
+    day = upcoming_day(activity("APS Soir"))
+    tap(client, "Léa", "APS Soir", day)
+    run_jobs()
+    claire = db.session.scalar(select(User).where(User.email == planning.PARENT[0]))
+    thomas = User(email="thomas.martin@example.net", civility="M.", first_name="Thomas",
+                  last_name="Martin", guardian=claire.guardian.family.guardians[1],
+                  confirmed_at=claire.confirmed_at)
+    thomas.set_password("une phrase de passe assez longue")
+    db.session.add(thomas)
+    db.session.commit()
+    login(other_client, "thomas.martin@example.net", "une phrase de passe assez longue")
+    cell = cell_html(other_client, "Léa", "APS Soir", day)
+    assert "Revenir en arrière" not in cell and "Signaler une absence" in cell
+    assert "Revenir en arrière" not in page(other_client, "/mes-demandes")
+    assert "lui seul peut l'annuler" in body(undo(other_client, last_request_id()))
+    assert booking_state("Léa", "APS Soir", day) == "reserved"

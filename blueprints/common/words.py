@@ -35,7 +35,7 @@ from models.requests import (
     UNDONE,
     WAITLISTED,
 )
-from models.undo import ALREADY_UNDONE, CHANGED, NO_PLACE, NOT_UNDOABLE, TOO_LATE
+from models.undo import ALREADY_UNDONE, CHANGED, NO_PLACE, NOT_UNDOABLE, NOT_YOURS, TOO_LATE
 
 STATES = {
     NONE: _l("Non réservé"), RESERVED: _l("Réservé"), ABSENT: _l("Absent"),
@@ -75,6 +75,8 @@ UNDO_REFUSALS = {
     NOT_UNDOABLE: _l("Cette demande ne peut pas être annulée ici : contactez le service "
                      "enfance."),
     CHANGED: _l("Cette case a changé depuis la demande : rien n'a été annulé."),
+    NOT_YOURS: _l("Cette demande a été faite par un autre responsable : lui seul peut "
+                  "l'annuler."),
     NO_PLACE: _l("La place a été donnée entre-temps à un autre enfant (complet) : l'absence "
                  "reste enregistrée."),
 }

@@ -321,7 +321,7 @@ def requests():
     undoable = {}
     for req in shown.rows:
         until = undo_until(req, zone)
-        if until is not None and now <= until:
+        if until is not None and now <= until and req.user_id == current_user.id:
             undoable[req.id] = minutes_left(until, now)
     return render_page("planning/requests.html", requests=shown.rows, undoable=undoable,
                        **shown.context)
