@@ -297,7 +297,8 @@ def outcome(db, timings, start, deadline, client_done, waited):
         OutboundEmail.kind == "request_decision")).all())
     delays = sorted((sent - r.submitted_at).total_seconds()
                     for r in requests_ for key, sent in decision_sent.items()
-                    if sent and key.startswith(f"request-{r.id}-decision-"))
+                    if sent and key.startswith((f"request-{r.id}-decision-",
+                                                f"batch-{r.batch_id}-decision-")))
     bulk_sent = db.session.scalar(select(func.count(OutboundEmail.id)).where(
         OutboundEmail.kind == "email_in_use", OutboundEmail.sent_at.isnot(None)))
     span = (decided[-1] - decided[0]).total_seconds() if len(decided) > 1 else None

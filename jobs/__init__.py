@@ -103,6 +103,8 @@ def enqueue_status(func, *args, job_id, **options):
     # The job of a row this very transaction created cannot exist yet: one Redis round
     # trip fewer for each tap.
     new = options.pop("new", False)
+    # A naive-UTC datetime: RQ's scheduler (`rq worker --with-scheduler`) queues it then.
+    at = options.pop("at", None)
     try:
         jobs = queue(name=HIGH_QUEUE_NAME if urgent else QUEUE_NAME)
         existing = None if new else _existing_job(job_id)  # whichever queue it is in
@@ -110,7 +112,10 @@ def enqueue_status(func, *args, job_id, **options):
             if _is_alive(existing):
                 return WAITING
             _delete(existing)
-        jobs.enqueue(func, *args, job_id=job_id, **options)
+        if at is not None:
+            jobs.enqueue_at(at.replace(tzinfo=UTC), func, *args, job_id=job_id, **options)
+        else:
+            jobs.enqueue(func, *args, job_id=job_id, **options)
         return QUEUED
     except RedisError as error:
         log.warning("Redis unreachable, %s left for the sweep: %s", job_id, error)

@@ -26,7 +26,8 @@ SESSION_ROWS_KEPT = timedelta(days=30)
 # Each area marks with @sweeper a function that re-enqueues its own leftovers; the
 # modules holding them are listed here so the sweep always loads them.
 SWEEPERS = []
-SWEEPER_MODULES = ["jobs.requests", "jobs.invoicing", "jobs.broadcasts", "jobs.online_payments",
+SWEEPER_MODULES = ["jobs.requests", "jobs.changes", "jobs.invoicing", "jobs.broadcasts",
+                   "jobs.online_payments",
                    "jobs.reenrollment", "jobs.corrections", "jobs.reminders", "jobs.statements",
                    "jobs.retention", "jobs.notifications"]
 # When the sweep last ran (a Unix time in Redis): /healthz and the web app read it.

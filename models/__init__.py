@@ -19,6 +19,7 @@ from models.changes import ChangeRequest
 from models.child_file import AuthorizationType, AuthorizedPerson, ChildAuthorization, HealthRecord
 from models.credit_notes import CorrectionRun, CreditNote, CreditNoteCounter, CreditNoteLine
 from models.documents import Document
+from models.email_batches import EmailBatch
 from models.family import Child, Family, Guardian
 from models.files import StoredFile
 from models.illness import IllnessDeclaration
@@ -49,8 +50,8 @@ __all__ = [
     "BillingSettings", "Booking", "Broadcast", "BroadcastRecipient", "CalendarFeed", "Campaign",
     "ChangeRequest", "Child", "ChildAnswer", "ChildAuthorization", "Closure", "ContactMessage",
     "ContactThread", "CorrectionRun", "CreditNote", "CreditNoteCounter", "CreditNoteLine",
-    "DeadlineReminder", "DirectDebitBatch", "Document", "Enrollment", "Family", "Guardian",
-    "HealthRecord", "IllnessDeclaration",
+    "DeadlineReminder", "DirectDebitBatch", "Document", "EmailBatch", "Enrollment", "Family",
+    "Guardian", "HealthRecord", "IllnessDeclaration",
     "Invoice", "InvoiceCounter", "InvoiceFollowUp", "InvoiceLine", "InvoicingRun", "News",
     "NotificationSetting",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",

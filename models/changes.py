@@ -173,11 +173,15 @@ class ChangeRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     comment: Mapped[str] = mapped_column(Text, default="")
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The decisions told in one email (models/email_batches.py); None before grouping.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("email_batches.id",
+                                                            ondelete="SET NULL"), index=True)
 
     family = relationship("Family")
     child = relationship("Child")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+    batch = relationship("EmailBatch", back_populates="changes")
 
     @property
     def is_pending(self):

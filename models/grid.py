@@ -32,7 +32,8 @@ from models.planning import (
     PlanningCalendar,
     is_enrolled,
 )
-from models.requests import REFUSED
+from models.requests import REFUSED, RequestLine
+from models.undo import cell_undo_until, minutes_left
 from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 
 # A refusal stays visible on its cell for a day, then the cell simply shows its state.
@@ -86,6 +87,23 @@ class Cell:
     @property
     def window_closed(self):
         return self.outside_window and self.window_reason != WINDOW_NOT_OPEN
+    # Until when the last tap on it can be taken back (models/undo.py), or None.
+    undo_until: datetime | None = None
+
+    @property
+    def undo_request_id(self):
+        return self.last_line.request_id if self.undo_until else None
+
+    def undo_for(self, user):
+        """Whether `user` may take the last tap back here: the guardian who tapped."""
+        return bool(self.undo_until) and self.last_line.request.user_id == user.id
+
+    @property
+    def undo_minutes_left(self):
+        """Whole minutes left to take the tap back, at least 1."""
+        if not self.undo_until:
+            return None
+        return minutes_left(self.undo_until, self.now)
 
     @property
     def few_places(self):
@@ -162,7 +180,7 @@ def _bookings(child_ids, activity_ids, first_day, last_day):
         select(Booking).where(Booking.child_id.in_(child_ids),
                               Booking.activity_id.in_(activity_ids),
                               Booking.day.between(first_day, last_day))
-        .options(joinedload(Booking.last_line)))
+        .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))
     return {(b.child_id, b.activity_id, b.day): b for b in rows}
 
 
@@ -255,14 +273,16 @@ def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ran
                 opens_at=activity.opens_at(day),
                 places_left=places_left(activity, taken, day) if taken is not None else None,
                 waiting_rank=(ranks or {}).get(booking.id) if booking else None,
-                window_reason=window_reason, window_moment=window_moment, week=week)
+                window_reason=window_reason, window_moment=window_moment, week=week,
+                undo_until=cell_undo_until(booking, booking.last_line if booking else None,
+                                           now, zone))
 
 
 def _one_booking(child, activity, day):
     return db.session.scalars(
         select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day == day).options(joinedload(Booking.last_line))
-    ).one_or_none()
+                              Booking.day == day)
+        .options(joinedload(Booking.last_line).joinedload(RequestLine.request))).one_or_none()
 
 
 def single_cell(child, activity, day, now=None, zone=None):
@@ -283,7 +303,8 @@ def week_cells(child, activity, day, now=None, zone=None):
     days = [day] + [d for d in days if d != day]
     bookings = {b.day: b for b in db.session.scalars(
         select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day.in_(days)).options(joinedload(Booking.last_line)))}
+                              Booking.day.in_(days))
+        .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))}
     taken, ranks = _places([activity], list(bookings.values()), min(days), max(days))
     windows, terms = Windows(), _late_terms([activity])
     return [_cell(child, activity, d, bookings.get(d), now, calendar, windows, taken, ranks,

@@ -17,6 +17,7 @@ from extensions import db
 from models.calendar import days_between, school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.email_batches import join_batch
 from models.holiday_centres import Windows, unit_days, unit_key, week_span
 from models.late import REFUSE as LATE_REFUSE
 from models.late import STAFF, SURCHARGE, late_rule
@@ -275,6 +276,7 @@ def save_period_request(family, user, ask, zone, client_token, shown=None):
                       submitted_at=now, client_token=client_token)
     db.session.add(request)
     db.session.flush()
+    join_batch(request, now)
     wanted = [(g.child.id, g.activity.id, day, state) for g in groups for day, state in g.asked]
     if not wanted:
         return request, True

@@ -17,6 +17,7 @@ from models.audit import AuditEvent
 from models.calendar import school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.email_batches import join_batch
 from models.family import Child, Family
 from models.holiday_centres import (
     WINDOW_CLOSED,
@@ -58,6 +59,7 @@ PROCESSED = "processed"
 ACCEPTED = "accepted"
 REFUSED = "refused"
 WAITLISTED = "waiting"  # a reservation on a full day, put on its waiting list
+UNDONE = "undone"  # taken back by the family before it was decided (models/undo.py)
 # Refusal reasons besides those of PlanningCalendar.why_not_running.
 LATE = "late"
 NOT_ENROLLED = "not_enrolled"
@@ -95,8 +97,14 @@ class Request(db.Model):
     # why is mandatory.
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     staff_reason: Mapped[str | None] = mapped_column(String(500))
+    # The taps sharing their emails (models/email_batches.py); None before grouping.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("email_batches.id",
+                                                            ondelete="SET NULL"), index=True)
+    # Taken back by the family (models/undo.py).
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     family = relationship("Family")
+    batch = relationship("EmailBatch", back_populates="requests")
     user = relationship("User", foreign_keys=[user_id])
     staff_user = relationship("User", foreign_keys=[staff_user_id])
     lines = relationship("RequestLine", back_populates="request", cascade="all, delete-orphan",
@@ -314,6 +322,7 @@ def _open_request(bookings, family, action, submitted_at=None, **request_fields)
         lines.append((booking, line))
     db.session.add(request)
     db.session.flush()
+    join_batch(request)
     for booking, line in lines:
         booking.state = PENDING_STATE_FOR[action]
         booking.last_line_id = line.id

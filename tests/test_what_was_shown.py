@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Booking, Guardian, Request, RequestLine, User
+from models.undo import UNDO_WINDOW
 from tests.helpers import activity, at_once, body, child, csrf_from, login, page, upcoming_day
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -89,6 +90,10 @@ def test_a_stale_absence_button_does_not_reserve_again(two_guardians, run_jobs):
     day = upcoming_day(activity("APS Soir"))
     press(claire, shown_cell(claire, "Léa", "APS Soir", day))
     run_jobs()
+    # Past the 15 minutes to take it back: her cell offers its verb again.
+    for request in db.session.scalars(select(Request)):
+        request.submitted_at -= UNDO_WINDOW + timedelta(minutes=1)
+    db.session.commit()
     seen_by_claire = shown_cell(claire, "Léa", "APS Soir", day)
     seen_by_thomas = shown_cell(thomas, "Léa", "APS Soir", day)
     assert seen_by_thomas[1]["action"] == "absence"

@@ -85,6 +85,7 @@ ACTIONS = {
     "payment.cancelled": _l("Règlement annulé"),
     "payment.recorded": _l("Règlement enregistré"),
     "request.emergency": _l("Demande faite par le service pour la famille"),
+    "request.undone": _l("Demande annulée par la famille"),
     "rules.uploaded": _l("Règlement intérieur déposé"),
     "staff.created": _l("Compte de l'équipe créé"),
     "staff.enabled": _l("Compte de l'équipe réactivé"),

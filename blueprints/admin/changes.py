@@ -5,7 +5,6 @@ asked is told by email (outbox + job) and sees the answer on their pages.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -14,16 +13,10 @@ from blueprints.admin.blueprint import DASHBOARD_COUNTERS, bp
 from blueprints.admin.forms import DecisionForm
 from blueprints.common.pages import render_page
 from extensions import db
-from jobs.emails import external_url, queue_email
+from jobs.changes import notify_decision
 from models import AuditEvent, ChangeRequest
 from models.changes import APPROVED, PENDING
 from security import is_htmx, no_store
-
-SUBJECTS = {
-    True: _l("Votre modification du dossier famille est validée"),
-    False: _l("Votre modification du dossier famille n'est pas acceptée"),
-}
-
 
 DASHBOARD_COUNTERS.append((
     lambda n: ngettext("modification à valider", "modifications à valider", n),
@@ -57,17 +50,6 @@ def changes():
                        family_id=family_id)
     _record_health_reads(pending)
     return body
-
-
-def notify_decision(change):
-    """Email the parent who asked; no value of the file goes into the message."""
-    user = change.requested_by
-    if user is None:
-        return
-    approved = change.status == APPROVED
-    queue_email(user.email, "change_decided", SUBJECTS[approved],
-                dedupe_key=f"change-{change.id}-decision", user=user, change=change,
-                approved=approved, family_url=external_url("family.index"))
 
 
 @bp.post("/modifications/<int:change_id>/decision")

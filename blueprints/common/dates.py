@@ -54,8 +54,11 @@ def period_in_words(first, last, short=False):
 def request_phrase(kind, request):
     """A request in a sentence: kind is "title" (Mes demandes), "received" (the receipt)
     or "decided" (the decision email); one whole phrase per action (see words.py)."""
-    phrase = planning_words()["requests"][kind][request.action]
-    return phrase % {"when": moment_in_words(request.submitted_at)}
+    count = getattr(request, "count", 1)  # several taps in one email (a Bundle)
+    when = moment_in_words(request.submitted_at)
+    if count > 1 or request.action is None:
+        return planning_words()["requests"][f"grouped_{kind}"] % {"num": count, "when": when}
+    return planning_words()["requests"][kind][request.action] % {"when": when}
 
 
 def upper_first(text):

@@ -31,7 +31,17 @@ from models.planning import (
     SCHOOL_HOLIDAY,
     WAITING,
 )
-from models.requests import ACCEPTED, FULL, LATE, NOT_ENROLLED, REFUSED, TOO_EARLY, WAITLISTED
+from models.requests import (
+    ACCEPTED,
+    FULL,
+    LATE,
+    NOT_ENROLLED,
+    REFUSED,
+    TOO_EARLY,
+    UNDONE,
+    WAITLISTED,
+)
+from models.undo import ALREADY_UNDONE, CHANGED, NO_PLACE, NOT_UNDOABLE, NOT_YOURS, TOO_LATE
 
 STATES = {
     NONE: _l("Non réservé"), RESERVED: _l("Réservé"), ABSENT: _l("Absent"),
@@ -57,6 +67,24 @@ REQUEST_PHRASES = {
                 ABSENCE: _l("Votre demande d'absence envoyée le %(when)s a été traitée :"),
                 LEAVE: _l("Votre demande de sortie de la liste d'attente envoyée le %(when)s "
                           "a été traitée :")},
+    # Several taps in one email (models/email_batches.py), whatever their actions.
+    "grouped_received": _l("Nous avons bien reçu vos %(num)s demandes, envoyées à partir du "
+                           "%(when)s :"),
+    "grouped_decided": _l("Vos %(num)s demandes envoyées à partir du %(when)s ont été "
+                          "traitées :"),
+}
+# Why a request could not be taken back (models/undo.py).
+UNDO_REFUSALS = {
+    TOO_LATE: _l("Il est trop tard pour annuler cette demande : le délai de 15 minutes ou la "
+                 "date limite est passé."),
+    ALREADY_UNDONE: _l("Cette demande a déjà été annulée."),
+    NOT_UNDOABLE: _l("Cette demande ne peut pas être annulée ici : contactez le service "
+                     "enfance."),
+    CHANGED: _l("Cette case a changé depuis la demande : rien n'a été annulé."),
+    NOT_YOURS: _l("Cette demande a été faite par un autre responsable : lui seul peut "
+                  "l'annuler."),
+    NO_PLACE: _l("La place a été donnée entre-temps à un autre enfant (complet) : l'absence "
+                 "reste enregistrée."),
 }
 
 
@@ -94,7 +122,7 @@ ALREADY_DONE = {RESERVE: _l("déjà réservé"), ABSENCE: _l("absence déjà sig
 OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente"),
             WAITLISTED: _l("en liste d'attente"),
             SUBMITTED: _l("hors délai, soumise au service : vous recevrez sa décision par "
-                          "email")}
+                          "email"), UNDONE: _l("annulée")}
 
 
 # The codes the models store, by name, for templates to compare with (booking.state ==
@@ -130,7 +158,9 @@ def planning_words():
                  "nouns": _translated(NOUNS), "refusals": _translated(REFUSALS),
                  "skips": _translated(SKIPS), "already": _translated(ALREADY_DONE),
                  "outcomes": _translated(OUTCOMES),
-                 "requests": {kind: {k: str(v) for k, v in phrases.items()}
+                 "undo": _translated(UNDO_REFUSALS),
+                 "requests": {kind: ({k: str(v) for k, v in phrases.items()}
+                                     if isinstance(phrases, dict) else str(phrases))
                               for kind, phrases in REQUEST_PHRASES.items()}}
         _WORDS_BY_LOCALE[key] = words
     return words

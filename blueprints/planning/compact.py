@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from blueprints.common.dates import moment_in_words, short_moment
+from models.planning import RESERVE
 
 # Under a day left, a group says how long is left rather than the date.
 NEAR = timedelta(hours=24)
@@ -72,8 +73,22 @@ def shown_days(plan, view):
     return shown, [d for d in plan if d not in shown]
 
 
+def week_offers(plan, view):
+    """« Toute la semaine »: each child and activity with at least two days of the week
+    shown that one tap could reserve, [(child, activity, days)], in the page's order."""
+    if view not in ("semaine", "semaine5"):
+        return []
+    free = {}
+    for day_plan in plan:
+        for cell in day_plan.cells:
+            if cell.action == RESERVE and not cell.locked and cell.upcoming:
+                free.setdefault((cell.child, cell.activity), []).append(cell.day)
+    return [(child, activity, days) for (child, activity), days in free.items()
+            if len(days) >= 2]
+
+
 def layout(plan, view):
     """Everything the page template needs beyond the plan, in one call."""
     days, left_out = shown_days(plan, view)
-    return {"days": days, "left_out": left_out,
+    return {"days": days, "left_out": left_out, "week_offers": week_offers(plan, view),
             "groups": {d.day: day_groups(d) for d in days} if view != "mois" else {}}

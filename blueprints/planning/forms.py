@@ -38,6 +38,17 @@ class CellForm(FlaskForm):
 
 
 
+class WeekForm(FlaskForm):
+    """« Toute la semaine »: reserve every free day of a week for one child and activity."""
+    enfant = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    activite = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    semaine = DateField(validators=[InputRequired(), _in_range_day])
+
+
+class UndoForm(FlaskForm):
+    """« Annuler ma demande » / « Revenir en arrière »: which request to take back."""
+    demande = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+
 
 class PeriodForm(FlaskForm):
     action = RadioField(_l("Type de demande"), default=RESERVE, choices=[

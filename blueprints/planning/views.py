@@ -1,12 +1,13 @@
 """Activités: the family's planning, taps on its cells, and Mes demandes (section 3 of
 the user's guide)."""
 import calendar as month_calendar
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,15 +17,18 @@ from blueprints.common.pages import current_town, own_or_404, render_alert, rend
 from blueprints.common.words import planning_words
 from blueprints.planning.blueprint import bp
 from blueprints.planning.compact import layout
-from blueprints.planning.forms import MAX_ID, CellForm
+from blueprints.planning.forms import MAX_ID, CellForm, UndoForm, WeekForm
 from extensions import db
-from jobs.requests import enqueue_request
+from jobs.requests import after_undo, enqueue_request
 from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day, is_requestable
-from models.clock import paris_today
+from models.clock import paris_today, utcnow
 from models.db_tools import end_reads, takes_write_lock_itself
 from models.grid import family_planning, single_cell, week_cells
+from models.period import PeriodAsk, save_period_request
+from models.planning import RESERVE
 from models.requests import ask_for_cell
+from models.undo import minutes_left, undo_request, undo_until
 from security import is_htmx, safe_next
 
 VIEWS = {
@@ -131,6 +135,10 @@ def index():
             day = date.fromisoformat(request.args["date"])
         except ValueError:
             bad_date = True
+    return _planning_page(view, day, bad_date)
+
+
+def _planning_page(view, day, bad_date=False, said=None):
     zone = current_town().holiday_zone
     period = period_for(view, day, zone)
     family = _family()
@@ -140,7 +148,47 @@ def index():
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
                        period=period, views=VIEWS, today=paris_today(), bad_date=bad_date,
                        any_locked=any_locked, next_week=next_week(period.view, zone),
-                       **layout(plan, period.view))
+                       said=said, **layout(plan, period.view))
+
+
+@bp.post("/activites/semaine")
+@takes_write_lock_itself
+def whole_week():
+    """« Toute la semaine »: every free day of the week shown, for one child and one
+    activity, in one request (the long-period rules: days already reserved, closed or
+    past their deadline are left out). The week is shown again, its cells pending."""
+    form = WeekForm()
+    if not form.validate_on_submit():
+        return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
+                              "recommencez."), status=400)
+    child = own_or_404(Child, form.enfant.data)
+    activity = _activity_or_404(form.activite.data)
+    monday = form.semaine.data - timedelta(days=form.semaine.data.weekday())
+    first = max(monday, paris_today())
+    ask = PeriodAsk(action=RESERVE, children=[child], activities=[activity], first_day=first,
+                    last_day=monday + timedelta(days=6), weekdays=set(range(1, 8)))
+    # A token of its own (no token would find any request saved without one); a second
+    # tap finds the days pending and saves nothing.
+    saved, _created = save_period_request(_family(), current_user, ask,
+                                          current_town().holiday_zone,
+                                          client_token=uuid.uuid4().hex)
+    if saved is None or not saved.lines:
+        db.session.rollback()
+        said = _("Rien à réserver cette semaine pour %(child)s : chaque jour est déjà réservé, "
+                 "en cours ou fermé.", child=child.first_name)
+    else:
+        enqueue_request(saved)
+        db.session.commit()
+        said = ngettext("%(child)s, %(activity)s : %(num)d jour demandé cette semaine.",
+                        "%(child)s, %(activity)s : %(num)d jours demandés cette semaine.",
+                        len(saved.lines), child=child.first_name, activity=activity.name)
+    if is_htmx():
+        return _planning_page(request.form.get("vue", DEFAULT_VIEW)
+                              if request.form.get("vue") in WEEK_VIEWS else DEFAULT_VIEW,
+                              form.semaine.data, said=said)
+    flash(said, "info")
+    return redirect(url_for("planning.index", vue=DEFAULT_VIEW,
+                            date=form.semaine.data.isoformat()))
 
 
 def next_week(view, zone):
@@ -151,11 +199,13 @@ def next_week(view, zone):
             "date": _landing("semaine", monday, zone).isoformat()}
 
 
-def _render_cell(cell, changed=False, others=()):
+def _render_cell(cell, changed=False, others=(), said=None):
     """Only the cell: the tap answer and what a pending cell polls. `changed`: the tap
     found the cell changed since the page was shown, and the cell says so. `others`: the
-    other days of its week (an activity booked by weeks), swapped in place too."""
-    return render_template("planning/_cell.html", cell=cell, changed=changed, others=others)
+    other days of its week (an activity booked by weeks), swapped in place too. `said`:
+    what an undo did or why it did not."""
+    return render_template("planning/_cell.html", cell=cell, changed=changed, others=others,
+                           said=said)
 
 
 def _id_arg(name):
@@ -233,8 +283,51 @@ def _referrer_path():
     return "/" + referrer[len(request.host_url):]
 
 
+@bp.post("/activites/annuler")
+@takes_write_lock_itself
+def undo():
+    """« Annuler ma demande » / « Revenir en arrière », from the cell or Mes demandes:
+    the cell goes back to what it was before the tap (models/undo.py says until when).
+    Another family's request is not found; a stale one is answered in words."""
+    form = UndoForm()
+    if not form.validate_on_submit():
+        return render_alert(_("Cette demande n'est pas valide. Rechargez la page puis "
+                              "recommencez."), status=400)
+    zone = current_town().holiday_zone
+    done = undo_request(form.demande.data, _family().id, current_user, zone)
+    if done is None:
+        db.session.rollback()
+        abort(404)
+    if done.done:
+        after_undo(done)
+        db.session.commit()
+        said = _("Demande annulée : la case est revenue à « %(state)s ».",
+                 state=planning_words()["states"][done.booking.state])
+    else:
+        db.session.rollback()
+        said = planning_words()["undo"][done.refusal]
+    lines = done.request.lines  # a long-period request may have none, or many
+    if is_htmx() and request.form.get("depuis") != "demandes" and len(lines) == 1:
+        line = lines[0]
+        return _render_cell(single_cell(line.child, line.activity, line.day, zone=zone),
+                            said=said)
+    if is_htmx() and request.form.get("depuis") != "demandes":
+        return render_alert(said, status=409)  # no cell to answer with: the alert area
+    flash(said, "success" if done.done else "info")
+    back = safe_next(_referrer_path()) or url_for("planning.requests")
+    return redirect(back)
+
+
 @bp.get("/mes-demandes")
 def requests():
     shown = page_of(partial(Request.for_family, _family().id), REQUESTS_PER_PAGE)
-    return render_page("planning/requests.html", requests=shown.rows, **shown.context)
+    zone = current_town().holiday_zone
+    now = utcnow()
+    undoable = {}
+    for req in shown.rows:
+        until = undo_until(req, zone)
+        if until is not None and now <= until and req.user_id == current_user.id:
+            undoable[req.id] = minutes_left(until, now)
+    return render_page("planning/requests.html", requests=shown.rows, undoable=undoable,
+                       **shown.context)
 

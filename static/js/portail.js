@@ -36,9 +36,12 @@
   // heading) instead of falling to <body>, and a polite live region says a cell's new
   // state or refusal. A cell that polls while the person is elsewhere keeps quiet about
   // focus: only focus that was inside the old element, or lost, is moved.
-  function focusTarget(element) {
+  function focusTarget(element, kind) {
     if (element.id === "planning") return document.getElementById("planning-title");
-    var button = element.querySelector("button:not([disabled])");
+    // The same button as before when it is still there (« Revenir en arrière » stays
+    // focused while its cell settles), else the first one.
+    var button = (kind && element.querySelector("button." + kind + ":not([disabled])")) ||
+      element.querySelector("button:not([disabled])");
     if (button) return button;
     if (!element.hasAttribute("tabindex")) element.setAttribute("tabindex", "-1");
     return element;
@@ -46,7 +49,7 @@
 
   function cellWords(cell) {
     var words = [cell.dataset.say];
-    cell.querySelectorAll(".cell__refusal, .cell__changed").forEach(function (note) {
+    cell.querySelectorAll(".cell__refusal, .cell__changed, .cell__said").forEach(function (note) {
       words.push(note.textContent.trim());
     });
     return words.join(". ");
@@ -59,6 +62,8 @@
     ctx.portailSwap = {
       id: target.id,
       hadFocus: target.contains(document.activeElement),
+      kind: target.contains(document.activeElement) && document.activeElement.tagName === "BUTTON"
+        ? (document.activeElement.className.match(/cell__button--[a-z_]+/) || [null])[0] : null,
       said: target.dataset.say ? cellWords(target) : null
     };
   });
@@ -71,7 +76,7 @@
     var element = document.getElementById(before.id);
     if (!element) return;
     var lost = !document.activeElement || document.activeElement === document.body;
-    if (before.hadFocus || lost) focusTarget(element).focus({ preventScroll: true });
+    if (before.hadFocus || lost) focusTarget(element, before.kind).focus({ preventScroll: true });
     var announce = document.getElementById("announce");
     if (announce && element.dataset.say) {
       var said = cellWords(element);

@@ -1,0 +1,126 @@
+"""Grouped emails: the taps of one guardian close together share one receipt and one
+decision email.
+
+A request joins its author's open batch (same family, same guardian or agent) while the
+batch is open, and pushes its closing time to `window` after this tap; otherwise it
+opens a new one. Each request is still decided at once, line by line (the cell settles
+within seconds): only the emails wait. Once the batch has closed, its receipt is queued,
+and its decision email as soon as every request in it is decided; each goes once (the
+batch says when it was queued, the outbox's dedupe key makes sure).
+
+A delayed job sends a batch when it closes (RQ's scheduler); the sweep sends any batch
+left behind (Redis lost, a worker restarted), so no batch is ever forgotten.
+"""
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.clock import utcnow
+
+REQUESTS, CHANGES = "requests", "changes"
+# Taps this close to the last one share their emails (EMAIL_GROUP_SECONDS).
+DEFAULT_WINDOW = timedelta(minutes=2)
+
+
+def window():
+    if not has_app_context():
+        return DEFAULT_WINDOW
+    return timedelta(seconds=current_app.config.get("EMAIL_GROUP_SECONDS",
+                                                    DEFAULT_WINDOW.total_seconds()))
+
+
+class EmailBatch(db.Model):
+    __tablename__ = "email_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # REQUESTS (taps: receipt and decision) or CHANGES (family-file decisions of one
+    # agent in a row: one email to the parent who asked).
+    kind: Mapped[str] = mapped_column(String(10), default="requests", server_default="requests")
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"),
+                                           index=True)
+    # Who tapped: the guardian, or the agent acting for the family; for CHANGES, the
+    # parent who asked and the agent who decided.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # `window` after the last tap: requests join until then, the emails go after.
+    closes_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    receipt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    requests = relationship("Request", back_populates="batch",
+                            order_by="(Request.submitted_at, Request.id)")
+    changes = relationship("ChangeRequest", back_populates="batch",
+                           order_by="(ChangeRequest.decided_at, ChangeRequest.id)")
+
+    @property
+    def done(self):
+        return self.receipt_at is not None and self.decision_at is not None
+
+    def is_closed(self, now):
+        return now >= self.closes_at
+
+    @classmethod
+    def lock(cls, batch_id):
+        return db.session.scalars(select(cls).where(cls.id == batch_id).with_for_update()
+                                  .execution_options(populate_existing=True)).one_or_none()
+
+    @classmethod
+    def due_ids(cls, closed_before, kind=REQUESTS):
+        """Batches closed before `closed_before` whose emails are not all queued."""
+        return db.session.scalars(select(cls.id).where(
+            cls.kind == kind, cls.closes_at < closed_before,
+            (cls.receipt_at.is_(None)) | (cls.decision_at.is_(None))).order_by(cls.id)).all()
+
+
+def _open_batch(kind, family_id, user_id, staff_user_id, now):
+    """The open batch of this kind and author, its closing pushed to `window` from now,
+    or a new one; returns (batch, opened)."""
+    span = window()
+    batch = None
+    if span > timedelta(0):
+        batch = db.session.scalars(
+            select(EmailBatch).where(
+                EmailBatch.kind == kind, EmailBatch.family_id == family_id,
+                EmailBatch.user_id == user_id if user_id is not None
+                else EmailBatch.user_id.is_(None),
+                EmailBatch.staff_user_id == staff_user_id if staff_user_id is not None
+                else EmailBatch.staff_user_id.is_(None),
+                EmailBatch.closes_at > now, EmailBatch.receipt_at.is_(None))
+            .order_by(EmailBatch.id.desc()).limit(1).with_for_update()).first()
+    opened = batch is None
+    if opened:
+        batch = EmailBatch(kind=kind, family_id=family_id, user_id=user_id,
+                           staff_user_id=staff_user_id, opened_at=now)
+        db.session.add(batch)
+    batch.closes_at = now + span
+    return batch, opened
+
+
+def join_change_batch(change, now=None):
+    """A family-file change just decided joins the deciding agent's open batch for the
+    parent who asked (one email for the fields decided in a row); returns (batch,
+    opened), or (None, False) when nobody is to be told."""
+    if change.requested_by_id is None:
+        return None, False
+    batch, opened = _open_batch(CHANGES, change.family_id, change.requested_by_id,
+                                change.decided_by_id, now or utcnow())
+    change.batch = batch
+    db.session.flush()
+    return batch, opened
+
+
+def join_batch(request, now=None):
+    """Put a request just saved in its author's open batch, or a new one; returns
+    (batch, opened): `opened` when the batch is new (its closing job is to be queued).
+    Called inside the write transaction that saves the request."""
+    batch, opened = _open_batch(REQUESTS, request.family_id, request.user_id,
+                                request.staff_user_id, now or utcnow())
+    request.batch = batch
+    request.opened_batch = opened  # not a column: tells the tap to queue its closing job
+    db.session.flush()
+    return batch, opened
