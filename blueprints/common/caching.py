@@ -28,7 +28,7 @@ def _wtforms_translations(locale):
 def _cached_translations():
     if not request:
         return None
-    return _wtforms_translations(str(get_locale()))
+    return _wtforms_translations(locale_key())
 
 
 def _babel_context():
@@ -43,6 +43,21 @@ def _babel_context():
     except AttributeError:
         globals_._flask_babel = SimpleNamespace()
         return globals_._flask_babel
+
+
+def locale_key():
+    """str(get_locale()), e.g. "fr": the name is kept beside the locale it was made from
+    (force_locale swaps the locale, so the name follows)."""
+    locale = get_locale()
+    context = _babel_context()
+    if context is None:
+        return str(locale)
+    kept = getattr(context, "portail_locale_key", None)
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    key = str(locale)
+    context.portail_locale_key = (locale, key)
+    return key
 
 
 def init_app(app):

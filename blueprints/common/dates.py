@@ -4,10 +4,11 @@ from datetime import UTC
 from functools import lru_cache
 
 from babel import dates
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from blueprints.common.caching import locale_key
 from blueprints.common.words import planning_words
 from models.clock import PARIS
 
@@ -32,22 +33,22 @@ def _format_moment(moment, pattern, locale):
 
 def day_in_words(day):
     """'lundi 7 septembre'."""
-    return _format_day(day, "day", str(get_locale()))
+    return _format_day(day, "day", locale_key())
 
 
 def moment_in_words(moment):
     """A naive-UTC datetime as Paris time in words: 'mardi 8 septembre à 10:00'."""
-    return _format_moment(moment, "moment", str(get_locale()))
+    return _format_moment(moment, "moment", locale_key())
 
 
 def short_moment(moment):
     """A naive-UTC datetime as Paris time, short: 'jeu. 3/12 à 10:00'."""
-    return _format_moment(moment, "short moment", str(get_locale()))
+    return _format_moment(moment, "short moment", locale_key())
 
 
 def short_day(day):
     """'lun. 7/9', as in the planning's column titles."""
-    return _format_day(day, "short day", str(get_locale()))
+    return _format_day(day, "short day", locale_key())
 
 
 def period_in_words(first, last, short=False):

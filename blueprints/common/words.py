@@ -2,10 +2,10 @@
 hundred cells says "Non réservé" a hundred times."""
 from types import SimpleNamespace
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from blueprints.common.caching import locale_key
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
 from models.period import IN_PROGRESS, NOT_RESERVED, ON_WAITING_LIST
 from models.planning import (
@@ -110,7 +110,7 @@ _WORDS_BY_LOCALE = {}
 
 
 def planning_words():
-    key = str(get_locale())
+    key = locale_key()
     words = _WORDS_BY_LOCALE.get(key)
     if words is None:
         words = {"states": _translated(STATES), "verbs": _translated(VERBS),
