@@ -254,7 +254,7 @@ def _open_request(booking, family, action, submitted_at=None, **request_fields):
     return request
 
 
-def ask_for_cell(family, child, activity, day, user, action, shown_state):
+def ask_for_cell(family, child, activity, day, user, action, shown_state, asked_at=None):
     """A tap on a planning cell: the action its button said (reserve a free or absent
     day, declare an absence on a reserved one), asked on the state the cell showed.
     Saves the request, its line and the pending cell together.
@@ -262,10 +262,13 @@ def ask_for_cell(family, child, activity, day, user, action, shown_state):
     Returns (booking, request); request is None when the cell is no longer in the state
     the person saw (another guardian or tab, a second tap, an agent): nothing is asked,
     never the opposite of what the button said.
+
+    asked_at: when the tap reached the server (blueprints/common/arrival.py), now by
+    default.
     """
     # The deadline is judged on when the tap arrived, not on when another writer let go
     # of the lock: a tap at 9:59:59.9 waiting behind others is not late.
-    asked_at = utcnow()
+    asked_at = asked_at or utcnow()
     booking = _locked_cell(child, activity, day)
     if booking.state != shown_state or ACTION_FOR_STATE.get(booking.state) != action:
         db.session.commit()

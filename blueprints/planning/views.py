@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from blueprints.common.arrival import arrived_at
 from blueprints.common.pager import page_of
 from blueprints.common.pages import current_town, own_or_404, render_alert, render_page
 from blueprints.common.words import planning_words
@@ -198,7 +199,8 @@ def tap():
     day = form.jour.data
     current_town()  # the page layout's town, read now rather than after the commit
     booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
-                                        form.action.data, form.etat.data)
+                                        form.action.data, form.etat.data,
+                                        asked_at=arrived_at())
     if new_request is not None:
         enqueue_request(new_request)
     db.session.commit()
