@@ -27,11 +27,12 @@ def external_url(endpoint, **values):
 
 
 def queue_email(to_address, template, subject, dedupe_key=None, locale=None, urgent=False,
-                **context):
+                send=True, **context):
     """Store an email rendered from templates/emails/<template>.{txt,html} and send it
     after the commit. With a dedupe_key, the same email is never stored twice.
     It is written in the language of the `user` it is about, French by default.
-    `urgent`: sent from the high-priority queue (a request's receipt and decision)."""
+    `urgent`: sent from the high-priority queue (a request's receipt and decision).
+    `send=False`: stored only; the caller enqueues send_emails() for several at once."""
     if dedupe_key and OutboundEmail.exists(dedupe_key):
         return None
     locale = locale or getattr(context.get("user"), "locale", None) or "fr"
@@ -49,7 +50,8 @@ def queue_email(to_address, template, subject, dedupe_key=None, locale=None, urg
         )
     db.session.add(email)
     db.session.flush()
-    enqueue_email(email.id, urgent=urgent)
+    if send:
+        enqueue_email(email.id, urgent=urgent)
     return email
 
 
@@ -64,6 +66,14 @@ def enqueue_email(email_id, urgent=False):
     """The job of an email just stored in the outbox."""
     enqueue_after_commit(send_email, email_id, job_id=f"email-{email_id}", retry=SEND_RETRY,
                          urgent=urgent, new=True)
+
+
+@job
+def send_emails(email_ids):
+    """Several stored emails of one piece of work, in order, in one job (a request's
+    receipt then its decision): one job fewer per request for the worker to run. Safe
+    to retry: an email already sent is skipped."""
+    return [send_email(email_id) for email_id in email_ids]
 
 
 @job

@@ -1,12 +1,13 @@
-"""Processing of planning requests. One job per request sends the receipt email, decides
-every line and sends the decision email; the tap itself only saves and enqueues."""
+"""Processing of planning requests. One job per request stores the receipt email,
+decides every line and stores the decision email, then one job sends both; the tap
+itself only saves and enqueues."""
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
-from jobs.emails import external_url, queue_email
+from jobs.emails import SEND_RETRY, external_url, queue_email, send_emails
 from jobs.sweep import enqueue_each, sweeper
 from jobs.waiting import tell_promoted
 from models import Request, Town
@@ -28,10 +29,22 @@ def enqueue_request(request):
 
 
 def _queue_emails(request, kind, subject):
-    for user in request.recipients():
-        queue_email(user.email, f"request_{kind}", subject,
-                    dedupe_key=f"request-{request.id}-{kind}-{user.id}", urgent=True, user=user,
-                    request=request, requests_url=external_url("planning.requests"))
+    """The emails stored (not yet sent) for each recipient, as ids: none when an earlier
+    run of the job stored them already."""
+    emails = [queue_email(user.email, f"request_{kind}", subject,
+                          dedupe_key=f"request-{request.id}-{kind}-{user.id}", send=False,
+                          user=user, request=request,
+                          requests_url=external_url("planning.requests"))
+              for user in request.recipients()]
+    return [email.id for email in emails if email is not None]
+
+
+def _send(request_id, email_ids):
+    """One job sends them all, in order, once this transaction commits."""
+    if email_ids:
+        enqueue_after_commit(send_emails, email_ids,
+                             job_id=f"request-{request_id}-emails-{email_ids[0]}",
+                             retry=SEND_RETRY, urgent=True)
 
 
 @job(urgent=True)
@@ -45,19 +58,26 @@ def process_request(request_id):
     if request is None:
         db.session.rollback()
         return "missing"
-    _queue_emails(request, "receipt", _l("Demande reçue"))
-    db.session.commit()  # the receipt goes out even if deciding fails
-    request = lock_request(request_id)
-    if request is None:
+    receipts = _queue_emails(request, "receipt", _l("Demande reçue"))
+    db.session.commit()  # the receipt is kept even if deciding fails
+    try:
+        request = lock_request(request_id)
+        if request is None:
+            db.session.rollback()
+            return "missing"
+        outcome = "already processed"
+        if not request.is_processed:
+            request.decide(Town.current().holiday_zone)
+            tell_promoted(request.promoted)
+            outcome = "processed"
+        _send(request_id, receipts + _queue_emails(request, "decision", _l("Demande traitée")))
+        db.session.commit()
+    except Exception:
+        # The receipt goes out all the same; the job is retried for the decision.
         db.session.rollback()
-        return "missing"
-    outcome = "already processed"
-    if not request.is_processed:
-        request.decide(Town.current().holiday_zone)
-        tell_promoted(request.promoted)
-        outcome = "processed"
-    _queue_emails(request, "decision", _l("Demande traitée"))
-    db.session.commit()
+        _send(request_id, receipts)
+        db.session.commit()
+        raise
     return outcome
 
 
