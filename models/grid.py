@@ -206,3 +206,12 @@ def single_cell(child, activity, day, now=None, zone=None):
     ).one_or_none()
     taken, ranks = _places([activity], [booking] if booking else [], day, day)
     return _cell(child, activity, day, booking, now or utcnow(), zone, taken, ranks)
+
+
+def cell_after_tap(child, activity, day, booking, line, now=None, zone=None):
+    """The cell a tap has just set pending, from the booking it locked and the line it
+    saved: no query. A pending cell offers no action, so its places and waiting rank
+    would say nothing (single_cell() reads them)."""
+    cell = _cell(child, activity, day, booking, now or utcnow(), zone)
+    cell.last_line = line
+    return cell

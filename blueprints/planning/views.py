@@ -24,7 +24,7 @@ from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day, is_requestable
 from models.clock import paris_today
 from models.db_tools import end_reads, takes_write_lock_itself
-from models.grid import family_planning, single_cell
+from models.grid import cell_after_tap, family_planning, single_cell
 from models.requests import ask_for_cell
 from security import is_htmx, safe_next
 
@@ -201,12 +201,17 @@ def tap():
     booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
                                         form.action.data, form.etat.data,
                                         asked_at=arrived_at())
+    answer = None
     if new_request is not None:
         enqueue_request(new_request)
+        answer = cell_after_tap(child, activity, day, booking, new_request.lines[0],
+                                zone=current_town().holiday_zone)
     db.session.commit()
     changed = new_request is None
     if is_htmx():
-        return _render_cell(single_cell(child, activity, day, zone=current_town().holiday_zone),
+        # A pending cell is answered from what the tap wrote; a changed one is read again.
+        return _render_cell(answer or single_cell(child, activity, day,
+                                                  zone=current_town().holiday_zone),
                             changed=changed)
     if changed:
         flash(_changed_note(booking.state), "info")
