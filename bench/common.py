@@ -113,9 +113,11 @@ def free_port():
 @contextlib.contextmanager
 def gunicorn(app_spec, workers, warm_path="/"):
     port = free_port()
+    # Its log goes to a file: a pipe nobody reads fills up and blocks gunicorn.
+    log = open(os.path.join(os.environ["PORTAIL_INSTANCE"], f"gunicorn-{port}.log"), "w")  # noqa: SIM115
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-         "warning", app_spec], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "warning", app_spec], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(200):
             with contextlib.suppress(OSError):
@@ -129,7 +131,12 @@ def gunicorn(app_spec, workers, warm_path="/"):
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 NGINX_CONF = """
@@ -172,7 +179,7 @@ def nginx(upstream):
     with open(conf, "w") as handle:
         handle.write(NGINX_CONF.format(folder=folder, port=port, upstream=upstream))
     process = subprocess.Popen(["nginx", "-c", conf, "-g", "daemon off;"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             with contextlib.suppress(OSError):
