@@ -97,11 +97,14 @@ def rush_day(activities, zone):
 
 def set_deadline(db, activities, day, deadline_utc):
     """The day's deadline is `deadline_utc`, for every activity of the rush."""
+    from models import Activity
     from models.clock import to_paris
     from models.deadlines import DAYS_BEFORE
 
     paris = to_paris(deadline_utc)
-    for activity in activities:
+    # Read again in this session: the objects of build_town() belong to another one,
+    # and changing them saved nothing (earlier runs had the demo's deadlines).
+    for activity in [db.session.get(Activity, a.id) for a in activities]:
         activity.deadline_kind = DAYS_BEFORE  # the demo's APS Matin counts hours
         activity.capacity = None  # a line refused as full is not what the rush looks at
         activity.cancel_deadline_kind = None
