@@ -9,7 +9,7 @@ import cli
 import config as settings
 import security
 from blueprints import common
-from blueprints.common import caching
+from blueprints.common import arrival, caching
 from blueprints.common.pages import select_locale
 from extensions import babel, compress, csrf, db, limiter, login_manager, mail, migrate
 from models.clock import start_test_clock
@@ -42,6 +42,7 @@ def create_app(config=None):
     security.init_app(app)
     common.init_app(app)
     caching.init_app(app)
+    arrival.init_app(app)  # outermost: the first to see a request notes when it came
 
     _register_blueprints(app)
     cli.init_app(app)

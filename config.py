@@ -99,6 +99,10 @@ def load(instance_path, environ=None):
         # X-Forwarded-* headers are then trusted for the client's IP (rate limits) and
         # the scheme and host of links.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # The proxy sets X-Request-Start (nginx: "t=${msec}"): a request is stamped when
+        # the proxy received it, not after it waited for a worker
+        # (blueprints/common/arrival.py). Only with TRUSTED_PROXIES.
+        "TRUST_REQUEST_START": env.get("TRUST_REQUEST_START", "0") == "1",
         "PREFERRED_URL_SCHEME": urlsplit(public_url).scheme or "http",
         "SQLALCHEMY_DATABASE_URI": database_uri(env.get("DATABASE_URL") or sqlite_default),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -113,9 +113,11 @@ def free_port():
 @contextlib.contextmanager
 def gunicorn(app_spec, workers, warm_path="/"):
     port = free_port()
+    # Its log goes to a file: a pipe nobody reads fills up and blocks gunicorn.
+    log = open(os.path.join(os.environ["PORTAIL_INSTANCE"], f"gunicorn-{port}.log"), "w")  # noqa: SIM115
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level",
-         "warning", app_spec], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "warning", app_spec], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         for _ in range(200):
             with contextlib.suppress(OSError):
@@ -127,6 +129,66 @@ def gunicorn(app_spec, workers, warm_path="/"):
         url = f"http://127.0.0.1:{port}"
         _warm_up(url + warm_path, workers)
         yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/nginx-body;
+    proxy_temp_path {folder}/nginx-proxy;
+    fastcgi_temp_path {folder}/nginx-fastcgi;
+    uwsgi_temp_path {folder}/nginx-uwsgi;
+    scgi_temp_path {folder}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass {upstream};
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+            # When nginx received the request (replaces whatever a client sent).
+            proxy_set_header X-Request-Start "t=${{msec}}";
+            proxy_read_timeout 120s;
+        }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx(upstream):
+    """nginx in front of `upstream` (as in production), on a free port of 127.0.0.1;
+    it stamps each request with X-Request-Start. Needs `apt-get install nginx`."""
+    folder = os.path.join(os.environ["PORTAIL_INSTANCE"], "nginx")
+    os.makedirs(folder, exist_ok=True)
+    port = free_port()
+    conf = os.path.join(folder, "nginx.conf")
+    with open(conf, "w") as handle:
+        handle.write(NGINX_CONF.format(folder=folder, port=port, upstream=upstream))
+    process = subprocess.Popen(["nginx", "-c", conf, "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                import socket
+
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=20)

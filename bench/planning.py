@@ -26,7 +26,10 @@ def build_families(db):
     from models.calendar import school_year_of
     from models.clock import utcnow
 
-    activities = [a for a in Activity.ordered() if "Mercredi" not in a.name]
+    # Not the holiday centre (it runs in the school holidays only: running_days() would
+    # look for its days for ever).
+    activities = [a for a in Activity.ordered() if "Mercredi" not in a.name
+                  and not a.holidays_only]
     activities = activities + [a for a in Activity.ordered() if "JOURNÉE" in a.name]
     years = {school_year_of(date.today()), school_year_of(date.today()) + 1}
     logins = {}

@@ -5,9 +5,12 @@ the rush window, look at the week, tap 5 to 9 cells of the same day with think t
 open the home page. The deadline of that day is set at the end of the window, Paris
 time, for the three weekday activities: it is a real deadline, judged by the jobs. While
 the parents tap, 2,000 bulk emails (what an invoicing run queues) wait in the bulk queue
-and two RQ workers (`portail-high portail`) send them and decide the requests. gunicorn
-runs 4 workers; the client is threads over loopback (127.0.0.1 only), one SMTP sink in
-this process.
+and two RQ workers (`portail-high portail`, non-forking `jobs.worker.SimpleWorker` by
+default) send them and decide the requests. nginx stands in front of gunicorn (4 workers)
+as in production and stamps each request's arrival (X-Request-Start, trusted by the app
+with TRUST_REQUEST_START=1): a tap that waited for a gunicorn worker keeps the time it
+was sent at. The client is threads over loopback (127.0.0.1 only), one SMTP sink in
+this process. `--proxy none --worker-class Worker` runs it as before.
 
     .venv/bin/python bench/rush.py                       # SQLite
     .venv/bin/python bench/rush.py --database-url postgresql://postgres@127.0.0.1/portail_bench
@@ -16,6 +19,7 @@ Prints p50/p95/p99 per endpoint, requests decided per second, the delay from a t
 its decision email, and whether every tap sent before the deadline was accepted.
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -47,7 +52,7 @@ def build_town(db, families):
     from models.passwords import hash_password
 
     activities = [a for a in Activity.ordered() if "Mercredi" not in a.name
-                  and "JOURNÉE" not in a.name]
+                  and "JOURNÉE" not in a.name and not a.holidays_only]
     password_hash = hash_password(PASSWORD)
     now = utcnow()
     db.session.execute(insert(Family), [{"name": f"RUSH{n:04d}"} for n in range(families)])
@@ -92,10 +97,17 @@ def rush_day(activities, zone):
 
 def set_deadline(db, activities, day, deadline_utc):
     """The day's deadline is `deadline_utc`, for every activity of the rush."""
+    from models import Activity
     from models.clock import to_paris
+    from models.deadlines import DAYS_BEFORE
 
     paris = to_paris(deadline_utc)
-    for activity in activities:
+    # Read again in this session: the objects of build_town() belong to another one,
+    # and changing them saved nothing (earlier runs had the demo's deadlines).
+    for activity in [db.session.get(Activity, a.id) for a in activities]:
+        activity.deadline_kind = DAYS_BEFORE  # the demo's APS Matin counts hours
+        activity.capacity = None  # a line refused as full is not what the rush looks at
+        activity.cancel_deadline_kind = None
         activity.deadline_working_days = False
         activity.deadline_days = (day - paris.date()).days
         activity.deadline_time = paris.time().replace(microsecond=0)
@@ -167,10 +179,11 @@ def parent_visit(base, email, cells, day, start_at, deadline, timings, think):
     call("GET home", "GET", "/")
 
 
-def start_workers(count):
+def start_workers(count, worker_class):
     rq = common.BIN / "rq"
     return [subprocess.Popen(
-        [str(rq), "worker", "-w", "jobs.worker.Worker", "--url", os.environ["REDIS_URL"],
+        [str(rq), "worker", "-w", f"jobs.worker.{worker_class}", "--url",
+         os.environ["REDIS_URL"],
          "portail-high", "portail"], cwd=common.ROOT, stdout=subprocess.DEVNULL,
         stderr=open(os.path.join(os.environ["PORTAIL_INSTANCE"], f"worker{n}.log"), "w"))
         for n in range(count)]
@@ -186,7 +199,16 @@ def main():
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--wait", type=int, default=300, help="seconds to wait for decisions")
     parser.add_argument("--job-workers", type=int, default=2)
+    parser.add_argument("--worker-class", choices=("SimpleWorker", "Worker"),
+                        default="SimpleWorker",
+                        help="jobs.worker.SimpleWorker runs jobs in the worker process; "
+                             "Worker forks a work horse per job (RQ's default)")
+    parser.add_argument("--proxy", choices=("nginx", "none"), default="nginx",
+                        help="nginx in front of gunicorn, stamping X-Request-Start "
+                             "(TRUSTED_PROXIES=1, TRUST_REQUEST_START=1), as in production")
     args = parser.parse_args()
+    if args.proxy == "nginx":
+        os.environ.update(TRUSTED_PROXIES="1", TRUST_REQUEST_START="1")
     folder = common.prepare_environment(args.database_url)
     os.environ["MAIL_PORT"] = str(common.free_port())
     redis = common.start_redis(folder)
@@ -222,13 +244,20 @@ def run(args):
         random.shuffle(cells)
         visits.append((f"rush{fid}@example.org", cells[:random.randint(5, len(cells))]))
 
-    with common.gunicorn("app:create_app()", args.web_workers, warm_path="/connexion") as url:
+    with contextlib.ExitStack() as servers:
+        url = servers.enter_context(common.gunicorn("app:create_app()", args.web_workers,
+                                                    warm_path="/connexion"))
+        if args.proxy == "nginx":
+            url = servers.enter_context(common.nginx(url))
+        with app.app_context():
+            queue_bulk_emails(db, BULK_EMAILS)  # the invoicing run's emails, queued first
+        # The window starts once they are queued (rendering 2,000 emails takes a while):
+        # parents arrive over it, not all at once when it is over.
         start = time.time()
         deadline = start + args.window
         with app.app_context():
             set_deadline(db, activities, day, datetime.utcfromtimestamp(deadline))
-            queue_bulk_emails(db, BULK_EMAILS)  # the invoicing run's emails, queued first
-        workers = start_workers(args.job_workers)
+        workers = start_workers(args.job_workers, args.worker_class)
         timings = Timings()
         arrivals = args.window * 0.7  # parents arrive over the first 70 % of the window
         with ThreadPoolExecutor(args.concurrency) as pool:
@@ -252,6 +281,7 @@ def run(args):
     results["setup"] = {"families": args.families, "parents": args.parents,
                         "window_s": args.window, "web_workers": args.web_workers,
                         "job_workers": args.job_workers, "bulk_emails": BULK_EMAILS,
+                        "worker_class": args.worker_class, "proxy": args.proxy,
                         "database": app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]}
     print(json.dumps(results, indent=2, ensure_ascii=False))
 
@@ -313,6 +343,8 @@ def outcome(db, timings, start, deadline, client_done, waited):
         "taps sent before the deadline": len(sent_before),
         "requests saved": len(requests_),
         "lines refused as late": len(late),
+        "outcomes of lines": dict(Counter(f"{line.outcome} {line.reason or ''}".strip()
+                                          for line in lines)),
         "requests stamped at or after the deadline": len(stamped_after),
         "every tap before the deadline accepted": not late and not stamped_after
         and len(requests_) == len(sent_before)

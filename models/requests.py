@@ -330,7 +330,8 @@ def _open_request(bookings, family, action, submitted_at=None, **request_fields)
     return request
 
 
-def ask_for_cell(family, child, activity, day, user, action, shown_state, zone=None):
+def ask_for_cell(family, child, activity, day, user, action, shown_state, zone=None,
+                 asked_at=None):
     """A tap on a planning cell: the action its button said (reserve a free or absent
     day, declare an absence on a reserved one), asked on the state the cell showed.
     Saves the request, its line and the pending cell together. For an activity booked by
@@ -340,10 +341,13 @@ def ask_for_cell(family, child, activity, day, user, action, shown_state, zone=N
     Returns (booking, request); request is None when the cell is no longer in the state
     the person saw (another guardian or tab, a second tap, an agent): nothing is asked,
     never the opposite of what the button said.
+
+    asked_at: when the tap reached the server (blueprints/common/arrival.py), now by
+    default.
     """
     # The deadline is judged on when the tap arrived, not on when another writer let go
     # of the lock: a tap at 9:59:59.9 waiting behind others is not late.
-    asked_at = utcnow()
+    asked_at = asked_at or utcnow()
     others = []
     if activity.booked_by_week:
         zone = zone if zone is not None else _town_zone()

@@ -195,3 +195,16 @@ def test_a_decision_job_survives_a_write_committed_while_it_reads(app, client, p
         event.remove(db.engine, "after_cursor_execute", another_worker_writes)
     db.session.expire_all()
     assert db.session.scalar(select(Request.status)) == "processed"
+
+
+def test_a_taps_answer_is_the_cell_as_read_again(client, planning):
+    # The tap's answer and the pending cell's poll show the same cell, to the byte.
+    login(client, *planning.PARENT)
+    day = upcoming_day(activity("APS Soir"))
+    answer = tap(client, "Léa", "APS Soir", day)
+    assert answer.status_code == 200
+    poll = client.get(f"/activites/case?enfant={child('Léa').id}&activite="
+                      f"{activity('APS Soir').id}&jour={day.isoformat()}", headers=HTMX)
+    assert poll.status_code == 200
+    assert "Réservation en attente" in answer.text
+    assert answer.text == poll.text

@@ -4,42 +4,51 @@ from datetime import UTC
 from functools import lru_cache
 
 from babel import dates
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from blueprints.common.caching import locale_key
 from blueprints.common.words import planning_words
 from models.clock import PARIS
+
+# The patterns are words of our catalogue (a language orders a date its own way); each
+# formatted value is kept per language with its pattern translated once, so a page that
+# says a hundred dates looks the locale up once per date and translates nothing.
+PATTERNS = {"day": _l("EEEE d MMMM"), "moment": _l("EEEE d MMMM 'à' HH:mm"),
+            "short moment": _l("EEE d/M 'à' HH:mm"), "short day": _l("EEE d/M")}
 
 
 @lru_cache(maxsize=8192)
 def _format_day(day, pattern, locale):
-    return dates.format_date(day, pattern, locale=locale)
+    # Called in a request whose language is locale: str() translates into it.
+    return dates.format_date(day, str(PATTERNS[pattern]), locale=locale)
 
 
 @lru_cache(maxsize=8192)
 def _format_moment(moment, pattern, locale):
-    return dates.format_datetime(moment.replace(tzinfo=UTC), pattern, tzinfo=PARIS,
-                                 locale=locale)
+    return dates.format_datetime(moment.replace(tzinfo=UTC), str(PATTERNS[pattern]),
+                                 tzinfo=PARIS, locale=locale)
 
 
 def day_in_words(day):
     """'lundi 7 septembre'."""
-    return _format_day(day, _("EEEE d MMMM"), str(get_locale()))
+    return _format_day(day, "day", locale_key())
 
 
 def moment_in_words(moment):
     """A naive-UTC datetime as Paris time in words: 'mardi 8 septembre à 10:00'."""
-    return _format_moment(moment, _("EEEE d MMMM 'à' HH:mm"), str(get_locale()))
+    return _format_moment(moment, "moment", locale_key())
 
 
 def short_moment(moment):
     """A naive-UTC datetime as Paris time, short: 'jeu. 3/12 à 10:00'."""
-    return _format_moment(moment, _("EEE d/M 'à' HH:mm"), str(get_locale()))
+    return _format_moment(moment, "short moment", locale_key())
 
 
 def short_day(day):
     """'lun. 7/9', as in the planning's column titles."""
-    return _format_day(day, _("EEE d/M"), str(get_locale()))
+    return _format_day(day, "short day", locale_key())
 
 
 def period_in_words(first, last, short=False):

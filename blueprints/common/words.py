@@ -3,11 +3,12 @@ hundred cells says "Non réservé" a hundred times."""
 from types import SimpleNamespace
 
 from flask import g, has_request_context, request
-from flask_babel import format_currency, format_decimal, get_locale
+from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from blueprints.common.caching import locale_key
 from models.billing import UNRESERVED_FIXED, UNRESERVED_FULL, LateTerms
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, HOURS_BEFORE, MONTH_BEFORE, WEEK_BEFORE
 from models.holiday_centres import WINDOW_CLOSED, WINDOW_NOT_OPEN
@@ -151,7 +152,7 @@ _WORDS_BY_LOCALE = {}
 
 
 def planning_words():
-    key = str(get_locale())
+    key = locale_key()
     words = _WORDS_BY_LOCALE.get(key)
     if words is None:
         words = {"states": _translated(STATES), "verbs": _translated(VERBS),

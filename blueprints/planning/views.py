@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from blueprints.common.arrival import arrived_at
 from blueprints.common.pager import page_of
 from blueprints.common.pages import current_town, own_or_404, render_alert, render_page
 from blueprints.common.words import planning_words
@@ -250,7 +251,8 @@ def tap():
     current_town()  # the page layout's town, read now rather than after the commit
     zone = current_town().holiday_zone
     booking, new_request = ask_for_cell(_family(), child, activity, day, current_user,
-                                        form.action.data, form.etat.data, zone=zone)
+                                        form.action.data, form.etat.data, zone=zone,
+                                        asked_at=arrived_at())
     if new_request is not None:
         enqueue_request(new_request)
     db.session.commit()
