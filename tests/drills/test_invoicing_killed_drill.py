@@ -20,7 +20,7 @@ from tests.drills.conftest import report, wait_until
 from tests.helpers import activity
 
 pytestmark = pytest.mark.drill
-FAMILIES = 120  # a few seconds of work: the kill lands after the first chunk
+FAMILIES = 90  # two chunks: the kill lands after the first one
 
 
 def _many_families(count):
@@ -93,6 +93,7 @@ def test_worker_killed_mid_invoicing(app, demo, workers, mailbox, monkeypatch):
     received = [m["To"] for m in mailbox.messages if "facture" in m["Subject"].lower()]
     print(f"   killed after {issued_before_kill} of {len(families)} invoices "
           f"(run {status_after_kill})")
+    run = _run(run_id)
     report("worker kill -9 mid invoicing",
            killed_mid_run=(True, 0 < issued_before_kill < len(families)),
            runs_swept=(1, swept),
@@ -101,6 +102,9 @@ def test_worker_killed_mid_invoicing(app, demo, workers, mailbox, monkeypatch):
            every_family_invoiced=(True, sorted(families) == sorted(f for f, _m, _n in rows)),
            gapless_numbers=(True, numbers == [f"{prefix}-{i:06d}"
                                               for i in range(1, len(families) + 1)]),
+           run_progress=((len(families), len(families), len(families), 0),
+                         (run.families_total, run.families_done, run.invoices_created,
+                          run.already_invoiced)),
            emails_stored=(len(families), db.session.scalar(select(func.count(
                OutboundEmail.id)))),
            emails_received=(len(families), len(received)),
