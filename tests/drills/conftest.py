@@ -272,12 +272,20 @@ class WebServer:
                 stdout=log, stderr=subprocess.STDOUT)
 
         def answers():
-            with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", self.port), timeout=0.2):
-                return True
-            return False
+            """A worker booted and answered (the port alone opens before that)."""
+            import urllib.error
+            import urllib.request
 
-        wait_until(answers, what="gunicorn up")
+            try:
+                urllib.request.urlopen(f"{self.base}/connexion", timeout=30).close()
+            except urllib.error.HTTPError:
+                return True
+            except OSError:
+                time.sleep(0.2)
+                return False
+            return True
+
+        wait_until(answers, timeout=90, what="gunicorn up")
 
     def logs(self):
         with open(self.log, errors="replace") as handle:

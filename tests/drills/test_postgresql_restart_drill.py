@@ -19,8 +19,7 @@ from jobs import queues
 from jobs.sweep import sweep
 from models import Booking, Enrollment, OutboundEmail, Request
 from tests.drills.conftest import WebServer, report, wait_until
-from tests.drills.test_redis_down_drill import _days
-from tests.helpers import HTMX, activity, child, shown
+from tests.helpers import HTMX, activity, child, shown, today, upcoming_day
 
 pytestmark = pytest.mark.drill
 BEFORE, DURING = 4, 2  # taps before the outage; taps refused during it, made again after
@@ -40,13 +39,27 @@ def pg_app(private_postgresql, limiter_kept):
     with second.app_context():
         rebuild_schema(("drill",))
         demo_data.load()
-        for enrollment in db.session.scalars(select(Enrollment)).all():
-            db.session.add(Enrollment(child_id=enrollment.child_id,
-                                      activity_id=enrollment.activity_id,
-                                      school_year=enrollment.school_year + 1))
+        enrollments = db.session.scalars(select(Enrollment)).all()
+        existing = {(e.child_id, e.activity_id, e.school_year) for e in enrollments}
+        for enrollment in enrollments:
+            key = (enrollment.child_id, enrollment.activity_id, enrollment.school_year + 1)
+            if key not in existing:
+                db.session.add(Enrollment(child_id=key[0], activity_id=key[1],
+                                          school_year=key[2]))
         db.session.commit()
         yield second
         db.session.remove()
+
+
+def _days(an_activity, who, count):
+    """`count` days the activity runs for the child, from 10 days ahead (the calendar
+    says which: any day of the year, the summer break included)."""
+    days, ahead = [], 10
+    while len(days) < count:
+        day = upcoming_day(an_activity, days_ahead=ahead, a_child=who)
+        days.append(day)
+        ahead = (day - today()).days + 1
+    return days
 
 
 def _csrf(html):
@@ -58,21 +71,21 @@ class Parent:
 
     def __init__(self, base, email, password):
         self.base, self.http = base, requests.Session()
-        token = _csrf(self.http.get(f"{base}/connexion", timeout=10).text)
-        answer = self.http.post(f"{base}/connexion", allow_redirects=False, timeout=10,
+        token = _csrf(self.http.get(f"{base}/connexion", timeout=30).text)
+        answer = self.http.post(f"{base}/connexion", allow_redirects=False, timeout=30,
                                 data={"email": email, "password": password, "csrf_token": token})
-        assert answer.status_code == 302, answer.status_code
-        self.token = _csrf(self.http.get(f"{base}/activites", timeout=10).text)
+        assert answer.status_code == 302, (answer.status_code, answer.text[-2000:])
+        self.token = _csrf(self.http.get(f"{base}/activites", timeout=30).text)
 
     def tap(self, cell):
         child_id, activity_id, day = cell
-        return self.http.post(f"{self.base}/activites/case", timeout=10,
+        return self.http.post(f"{self.base}/activites/case", timeout=30,
                               headers=dict(HTMX, **{"X-CSRFToken": self.token}),
                               data=dict(shown("none"), enfant=child_id, activite=activity_id,
                                         jour=day.isoformat()))
 
     def week(self):
-        return self.http.get(f"{self.base}/activites", timeout=10)
+        return self.http.get(f"{self.base}/activites", timeout=30)
 
 
 def _retry_now():
@@ -99,10 +112,11 @@ def test_postgresql_stopped_8_seconds_while_a_parent_taps(pg_app, private_postgr
     from demo import PARENT
 
     aps = activity("APS Soir")
-    cells = [(child("Léa").id, aps.id, day) for day in _days(aps, BEFORE + DURING)]
+    lea = child("Léa")
+    cells = [(lea.id, aps.id, day) for day in _days(aps, lea, BEFORE + DURING)]
     db.session.commit()
     env = {"DATABASE_URL": private_postgresql.url}
-    server = WebServer(str(tmp_path), env)
+    server = WebServer(str(tmp_path), env, workers=1)
     try:
         parent = Parent(server.base, *PARENT)
         workers.start(env=env)
