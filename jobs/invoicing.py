@@ -68,10 +68,12 @@ def run_invoicing(run_id):
     candidates = families_with_activity(first, last)
     done = invoiced_families(month)
     todo = [family_id for family_id in candidates if family_id not in done]
+    # A run resumed after its worker died (the sweep) counts what it had already issued
+    # as done, not as invoiced by another run: its progress goes on where it stopped.
+    mine = db.session.scalar(select(func.count(Invoice.id)).where(Invoice.run_id == run_id))
     _set(run_id, status="running", started_at=run.started_at or utcnow(),
-         families_total=len(todo), families_done=0, already_invoiced=len(candidates) - len(todo),
-         invoices_created=db.session.scalar(select(func.count(Invoice.id))
-                                            .where(Invoice.run_id == run_id)), error="")
+         families_total=len(todo) + mine, families_done=mine,
+         already_invoiced=len(candidates) - len(todo) - mine, invoices_created=mine, error="")
     db.session.commit()
     today = paris_today()
     town = Town.current()

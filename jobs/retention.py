@@ -8,7 +8,7 @@ from jobs.sweep import sweeper
 from models import AuditEvent
 from models.clock import paris_today, utcnow
 from models.db_tools import begin_write
-from models.retention import purge
+from models.retention import PURGE_ACTION, purge
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def run_retention():
     """Purge what is past its period; returns the report {what: how many}."""
     begin_write()
     report = purge(utcnow())
-    AuditEvent.record(None, "retention.purged", **report)
+    AuditEvent.record(None, PURGE_ACTION, **report)
     db.session.commit()
     log.info("retention purge: %s", report)
     return report

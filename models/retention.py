@@ -28,15 +28,20 @@ class Kind:
     label: str
     unit: str  # "months", "days" or "years"
     default: int
+    # What an admin may set: never more than the CNIL's advice allows, never less than
+    # the service (or the law, for billing) needs.
+    minimum: int = 0
+    maximum: int = 120
 
 
 KINDS = {
     "departed_family_files": Kind("Documents et données de santé d'une famille partie "
-                                  "(sans inscription depuis)", "months", 12),
-    "sent_email_bodies": Kind("Contenu des emails une fois envoyés", "days", 7),
-    "unsent_link_emails": Kind("Emails à lien unique non envoyés (lien expiré)", "days", 2),
+                                  "(sans inscription depuis)", "months", 12, 1, 60),
+    "sent_email_bodies": Kind("Contenu des emails une fois envoyés", "days", 7, 0, 90),
+    "unsent_link_emails": Kind("Emails à lien unique non envoyés (lien expiré)", "days", 2,
+                               1, 30),
     "billing_after_erasure": Kind("Facturation anonymisée d'une famille effacée "
-                                  "(durée comptable légale)", "years", 10),
+                                  "(durée comptable légale)", "years", 10, 10, 30),
 }
 # The PAI document lasts the school year it was given for: no setting.
 PAI_KIND = "pai"
@@ -49,24 +54,58 @@ class RetentionSetting(db.Model):
     value: Mapped[int] = mapped_column(Integer)
 
 
-def period(kind):
-    """The period set for `kind` (its default unless an admin changed it)."""
+def amount(kind):
+    """How many units (KINDS[kind].unit) `kind` is kept: its default unless an admin
+    changed it."""
     value = db.session.get(RetentionSetting, kind)
-    amount = value.value if value is not None else KINDS[kind].default
-    return relativedelta(**{KINDS[kind].unit: amount})
+    return value.value if value is not None else KINDS[kind].default
+
+
+def period(kind):
+    """The period set for `kind`, as a relativedelta (18 months reads 1 year 6 months:
+    ask amount() for the number set)."""
+    return relativedelta(**{KINDS[kind].unit: amount(kind)})
 
 
 def set_period(kind, value):
-    if kind not in KINDS or value < 0:
+    if kind not in KINDS or not KINDS[kind].minimum <= value <= KINDS[kind].maximum:
         raise ValueError(kind)
     row = db.session.get(RetentionSetting, kind) or RetentionSetting(kind=kind)
     row.value = value
     db.session.add(row)
 
 
+def change_periods(values):
+    """Set every period of `values` ({kind: amount}) at once, after checking them all
+    (one out of bounds: ValueError naming it, nothing set). Returns what changed,
+    {kind: [before, after]}, for the audit log."""
+    for kind, value in values.items():
+        spec = KINDS.get(kind)
+        if spec is None or not spec.minimum <= value <= spec.maximum:
+            raise ValueError(kind)
+    changed = {}
+    for kind, value in values.items():
+        before = amount(kind)
+        if before != value:
+            set_period(kind, value)
+            changed[kind] = [before, value]
+    return changed
+
+
+PURGE_ACTION = "retention.purged"
+
+
+def last_purge():
+    """The last purge's audit event (when, and its report in `details`), or None."""
+    from models.audit import AuditEvent
+
+    return db.session.scalar(select(AuditEvent).where(AuditEvent.action == PURGE_ACTION)
+                             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
+
+
 def settings():
     """[(kind, label, value, unit)] for the admin and the CLI."""
-    return [(kind, spec.label, getattr(period(kind), spec.unit), spec.unit)
+    return [(kind, spec.label, amount(kind), spec.unit)
             for kind, spec in KINDS.items()]
 
 

@@ -27,6 +27,7 @@ from blueprints.admin import (  # noqa: F401
     reconciliation,
     reenrollment,
     requests,
+    retention,
     rollcall,
     staff,
     statements,

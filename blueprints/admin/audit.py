@@ -39,6 +39,7 @@ ACTIONS = {
     "illness.declared": _l("Absence pour maladie déclarée par la famille"),
     "family.erased": _l("Famille effacée à sa demande"),
     "retention.purged": _l("Purge des données arrivées au terme de leur conservation"),
+    "retention.changed": _l("Durées de conservation des données modifiées"),
     "attendance.reconciled": _l("Pointage rapproché des réservations"),
     "reenrollment.opened": _l("Campagne de réinscription ouverte"),
     "reenrollment.answered": _l("Réponse de la famille à la réinscription"),

@@ -5,10 +5,14 @@ the drill checks that nothing was lost or done twice, printing expected vs deliv
 Every drill is marked `drill` (`pytest -m drill` runs only them) and lasts well under
 a minute. The Redis a drill stops is always one it started itself."""
 import contextlib
+import glob
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,7 +83,8 @@ class Workers:
         self.processes = []
         self.folder = folder
 
-    def start(self, redis_url=None, burst=False, scheduler=True, worker_class="Worker"):
+    def start(self, redis_url=None, burst=False, scheduler=True, worker_class="Worker",
+              env=None):
         rq = Path(sys.executable).parent / "rq"
         args = [str(rq), "worker", "-w", f"jobs.worker.{worker_class}",
                 "--url", redis_url or os.environ["REDIS_URL"]]
@@ -87,7 +92,7 @@ class Workers:
             args.append("--with-scheduler")
         if burst:
             args.append("--burst")
-        env = dict(os.environ, REDIS_URL=redis_url or os.environ["REDIS_URL"])
+        env = dict(os.environ, REDIS_URL=redis_url or os.environ["REDIS_URL"], **(env or {}))
         with open(os.path.join(self.folder, f"worker-{len(self.processes)}.log"), "wb") as log:
             process = subprocess.Popen(args + list(QUEUE_NAMES), cwd=ROOT, env=env,
                                        start_new_session=True, stdout=log,
@@ -174,3 +179,122 @@ def report(name, **pairs):
         mark = "ok" if expected == delivered else "MISMATCH"
         print(f"   {what:32} expected {expected!s:>6}  delivered {delivered!s:>6}  {mark}")
     assert all(expected == delivered for expected, delivered in pairs.values()), pairs
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivatePostgreSQL:
+    """A throwaway PostgreSQL cluster of the drill's own (never the machine's service):
+    initdb into a temporary folder with the machine's binaries, a free port on
+    127.0.0.1, its socket in that folder. stop(), start() and restart() are pg_ctl's.
+    As root, the binaries run as the `postgres` user (initdb refuses root)."""
+
+    DATABASE = "portail_drill_test"
+
+    def __init__(self):
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not found:
+            pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin")
+        self.bin = Path(found[-1]).parent
+        self.as_user = []
+        if os.geteuid() == 0:
+            if shutil.which("runuser") is None:
+                pytest.skip("running as root without runuser: initdb cannot run")
+            try:
+                import pwd
+
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                pytest.skip("running as root and no postgres user for initdb")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.folder = tempfile.mkdtemp(prefix="portail-pg-drill-")
+        self.data = os.path.join(self.folder, "data")
+        self.log = os.path.join(self.folder, "postgresql.log")
+        if self.as_user:
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+        self.port = free_port()
+        self._run("initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--no-locale", "--no-sync")
+        self.start()
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  self.DATABASE)
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/{self.DATABASE}"
+
+    def _run(self, program, *args):
+        subprocess.run([*self.as_user, str(self.bin / program), *args], check=True,
+                       cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def _pg_ctl(self, action, *extra):
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c full_page_writes=off -c synchronous_commit=off")
+        self._run("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30",
+                  "-o", options, *extra, action)
+
+    def start(self):
+        self._pg_ctl("start")
+
+    def stop(self):
+        self._pg_ctl("stop", "-m", "fast")
+
+    def restart(self):
+        self._pg_ctl("restart", "-m", "fast")
+
+    def destroy(self):
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgresql():
+    cluster = PrivatePostgreSQL()
+    yield cluster
+    cluster.destroy()
+
+
+class WebServer:
+    """The app served by gunicorn, as in production, with extra environment variables
+    (its database); base is its address."""
+
+    def __init__(self, folder, env, workers=2):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = os.path.join(folder, "gunicorn.log")
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b",
+                 f"127.0.0.1:{self.port}", "--log-level", "warning", "app:create_app()"],
+                cwd=ROOT, env=dict(os.environ, **env), start_new_session=True,
+                stdout=log, stderr=subprocess.STDOUT)
+
+        def answers():
+            """A worker booted and answered (the port alone opens before that)."""
+            import urllib.error
+            import urllib.request
+
+            try:
+                urllib.request.urlopen(f"{self.base}/connexion", timeout=30).close()
+            except urllib.error.HTTPError:
+                return True
+            except OSError:
+                time.sleep(0.2)
+                return False
+            return True
+
+        wait_until(answers, timeout=90, what="gunicorn up")
+
+    def logs(self):
+        with open(self.log, errors="replace") as handle:
+            return handle.read()[-4000:]
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)

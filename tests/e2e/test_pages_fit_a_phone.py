@@ -44,3 +44,20 @@ def test_staff_pages_fit_a_phone(app, phone, planning):
     assert "/admin/pointage" in urls and len(urls) > 15
     for url in urls:
         assert_fits(phone, url)
+
+
+def test_retention_pages_fit_a_phone_and_pass_axe(app, phone, planning):
+    """The retention page and a family's erasure page (its parameter is one the walk
+    above cannot fill)."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Family
+    from tests.e2e.axe import assert_accessible
+
+    family_id = db.session.scalar(select(Family.id).where(Family.name == "MARTIN"))
+    fill_login(phone, *planning.ADMIN)
+    assert_fits(phone, "/admin/conservation")
+    assert_accessible(phone)
+    assert_fits(phone, f"/admin/familles/{family_id}/effacer")
+    assert_accessible(phone)
