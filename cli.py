@@ -38,7 +38,7 @@ def retention_set(kind, value):
     try:
         set_period(kind, value)
     except ValueError as error:
-        raise click.ClickException(f"unknown kind or negative value: {error}") from None
+        raise click.ClickException(f"unknown kind or value out of bounds: {error}") from None
     db.session.commit()
 
 

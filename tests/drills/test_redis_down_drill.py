@@ -10,7 +10,7 @@ from extensions import db
 from jobs.sweep import sweep
 from models import OutboundEmail, Request
 from tests.drills.conftest import report, wait_until
-from tests.helpers import activity, booking_state, login, tap, upcoming_day
+from tests.helpers import activity, booking_state, login, tap, today, upcoming_day
 
 pytestmark = pytest.mark.drill
 TAPS = 5
@@ -22,7 +22,7 @@ def _days(an_activity, count):
         day = upcoming_day(an_activity, days_ahead=ahead)
         if day not in days:
             days.append(day)
-        ahead = (day - upcoming_day(an_activity, days_ahead=0)).days + 1
+        ahead = (day - today()).days + 1  # the next one after it, counted from today
     return days
 
 
