@@ -3,13 +3,11 @@ fields one agent decides in a row (within EMAIL_GROUP_SECONDS of the last) go in
 email (models/email_batches.py), sent once the batch has closed."""
 from flask_babel import lazy_gettext as _l
 
-from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
-from jobs.emails import external_url, queue_email
+from jobs.emails import external_url, queue_email, send_batch_when_due
 from jobs.sweep import GRACE, enqueue_each, sweeper
 from models.changes import APPROVED
 from models.clock import utcnow
-from models.db_tools import begin_write
 from models.email_batches import CHANGES, EmailBatch, join_change_batch
 
 SUBJECTS = {
@@ -58,16 +56,7 @@ def change_emails(batch, now=None):
 
 @job
 def send_change_batch(batch_id):
-    begin_write()
-    batch = EmailBatch.lock(batch_id)
-    if batch is None:
-        db.session.rollback()
-        return "missing"
-    awaited = change_emails(batch)
-    if awaited == "open":
-        _enqueue_after_commit(batch)
-    db.session.commit()
-    return awaited or "sent"
+    return send_batch_when_due(batch_id, change_emails, _enqueue_after_commit)
 
 
 @sweeper

@@ -11,6 +11,7 @@ from extensions import db, mail
 from jobs import enqueue_after_commit, job
 from models import OutboundEmail, Town
 from models.db_tools import begin_write
+from models.email_batches import EmailBatch
 from models.outbox import seal
 
 # RQ retries a failed send after 30 s, 2 min, 10 min and 30 min; the sweep keeps
@@ -84,3 +85,20 @@ def send_email(email_id):
         raise
     email.mark_sent()
     return "sent"
+
+
+def send_batch_when_due(batch_id, queue_due, come_back):
+    """The emails of a batch of taps or of decided changes (models/email_batches.py):
+    `queue_due(batch)` queues what is due and says what is still awaited; "open" (a tap
+    joined it since) calls `come_back(batch)` for one closing later. Safe to run twice:
+    the batch says what was queued."""
+    begin_write()
+    batch = EmailBatch.lock(batch_id)
+    if batch is None:
+        db.session.rollback()
+        return "missing"
+    awaited = queue_due(batch)
+    if awaited == "open":
+        come_back(batch)
+    db.session.commit()
+    return awaited or "sent"

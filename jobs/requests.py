@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from jobs import enqueue, enqueue_after_commit, job
-from jobs.emails import external_url, queue_email
+from jobs.emails import external_url, queue_email, send_batch_when_due
 from jobs.sweep import GRACE, enqueue_each, sweeper
 from jobs.waiting import tell_promoted
 from models import OutboundEmail, Request, Town
@@ -81,18 +81,7 @@ def batch_emails(batch, now=None):
 
 @job(urgent=True)
 def send_batch(batch_id):
-    """The emails of a batch that has closed; one closing later (a tap joined it since)
-    comes back then. Safe to run twice: the batch says what was queued."""
-    begin_write()
-    batch = EmailBatch.lock(batch_id)
-    if batch is None:
-        db.session.rollback()
-        return "missing"
-    awaited = batch_emails(batch)
-    if awaited == "open":
-        _enqueue_batch_after_commit(batch)
-    db.session.commit()
-    return awaited or "sent"
+    return send_batch_when_due(batch_id, batch_emails, _enqueue_batch_after_commit)
 
 
 @job(urgent=True)
