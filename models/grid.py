@@ -149,6 +149,12 @@ class Cell:
         return self.day >= to_paris(self.now).date()
 
     @property
+    def offers_illness(self):
+        """A reserved day past its cancelling deadline, today or later, can still be
+        declared an illness (models/illness.py judges the declaration itself)."""
+        return self.state == RESERVED and self.past_deadline and self.upcoming
+
+    @property
     def action(self):
         """What a tap asks (reserve or absence), None while a request is pending."""
         return ACTION_FOR_STATE.get(self.state)

@@ -45,6 +45,15 @@ CANTEEN = "Restauration scolaire"
 REGISSEUR = ("regie@example.org", "portail-regie-2026")
 
 
+def past_cancel_deadline(an_activity, day):
+    """The activity's cancelling deadline for `day` is already past (counted from today,
+    in calendar days, so it holds on any date)."""
+    an_activity.cancel_deadline_kind = "days_before"
+    an_activity.cancel_deadline_days = (day - today()).days + 1
+    an_activity.cancel_deadline_working_days = False
+    db.session.commit()
+
+
 def reserved(who, what, day, state="reserved"):
     """The cell in `state`, whether the demo booked it already or not."""
     cell = db.session.scalar(select(Booking).where(
@@ -261,10 +270,7 @@ def test_a_parent_declares_an_illness_from_the_planning(parent_client, other_cli
     day = upcoming_day(canteen, 1, child("Léa"))
     reserved("Léa", CANTEEN, day)
     # the cell is past its deadline: it links to the form
-    canteen.cancel_deadline_kind = "days_before"
-    canteen.cancel_deadline_days = (day - today()).days + 1
-    canteen.cancel_deadline_working_days = False
-    db.session.commit()
+    past_cancel_deadline(canteen, day)
     planning = page(parent_client, f"/activites?vue=semaine&date={day.isoformat()}")
     assert "Malade ? Déclarer l'absence" in planning
     [link] = {href.replace("&amp;", "&") for href in re.findall(
@@ -379,10 +385,7 @@ def test_a_wrong_certificate_file_is_refused_in_french(parent_client, demo):
     canteen = activity(CANTEEN)
     day = upcoming_day(canteen, 1, child("Léa"))
     reserved("Léa", CANTEEN, day)
-    canteen.cancel_deadline_kind = "days_before"
-    canteen.cancel_deadline_days = (day - today()).days + 1
-    canteen.cancel_deadline_working_days = False
-    db.session.commit()
+    past_cancel_deadline(canteen, day)
     parent = User.by_email(demo.PARENT[0])
     declaration = declare(child("Léa"), day, day, parent, rules(),
                           now=paris(today(), 7)).declaration
@@ -416,10 +419,7 @@ def test_the_certificate_sent_with_the_declaration(parent_client, demo):
     canteen = activity(CANTEEN)
     day = upcoming_day(canteen, 1, child("Léa"))
     reserved("Léa", CANTEEN, day)
-    canteen.cancel_deadline_kind = "days_before"
-    canteen.cancel_deadline_days = (day - today()).days + 1
-    canteen.cancel_deadline_working_days = False
-    db.session.commit()
+    past_cancel_deadline(canteen, day)
     html = page(parent_client, "/activites/maladie")
     response = parent_client.post("/activites/maladie", data={
         "csrf_token": csrf_from(html), "child": child("Léa").id, "first_day": day.isoformat(),
