@@ -309,24 +309,23 @@ def _locked_cell(child, activity, day):
 
 def _open_request(bookings, family, action, submitted_at=None, **request_fields):
     """Save a request with a line per locked cell (one, or a whole week) and set the
-    cells pending."""
+    cells pending. One flush: the batch it joins, the request, its lines and the cells
+    go in as few statements as their ids allow (the batch's id is known before the
+    request is inserted, each line's before its cell is updated)."""
     if isinstance(bookings, Booking):
         bookings = [bookings]
+    now = utcnow()
     request = Request(family_id=family.id, action=action,
-                      submitted_at=submitted_at or utcnow(), **request_fields)
-    lines = []
+                      submitted_at=submitted_at or now, **request_fields)
     for booking in sorted(bookings, key=lambda b: b.day):
         line = RequestLine(child_id=booking.child_id, activity_id=booking.activity_id,
                            day=booking.day, action=action, from_state=booking.state)
         request.lines.append(line)
-        lines.append((booking, line))
-    db.session.add(request)
-    db.session.flush()
-    join_batch(request)
-    for booking, line in lines:
         booking.state = PENDING_STATE_FOR[action]
-        booking.last_line_id = line.id
-        booking.updated_at = utcnow()
+        booking.last_line = line
+        booking.updated_at = now
+    db.session.add(request)
+    join_batch(request, now)  # flushes it all
     return request
 
 
@@ -360,8 +359,8 @@ def ask_for_cell(family, child, activity, day, user, action, shown_state, zone=N
         return booking, None
     week = [booking] + [cell for cell in (_locked_cell(child, activity, d) for d in others)
                         if ACTION_FOR_STATE.get(cell.state) == action]
-    return booking, _open_request(week, family, action, submitted_at=asked_at, user=user,
-                                  kind=CELL)
+    return booking, _open_request(week, family, action, submitted_at=asked_at,
+                                  user_id=user.id, kind=CELL)
 
 
 @dataclass
