@@ -316,3 +316,23 @@ def week_cells(child, activity, day, now=None, zone=None):
     return [_cell(child, activity, d, bookings.get(d), now, calendar, windows, taken, ranks,
                   terms)
             for d in days]
+
+
+@dataclass
+class _ZoneOnly:
+    """What _cell reads of its calendar for an activity not booked by weeks: the zone
+    (the closures only matter to the days of a whole week)."""
+    zone: str | None
+
+
+def cell_after_tap(child, activity, booking, now=None, zone=None):
+    """The cell a tap has just set pending, from what the tap wrote (the locked booking,
+    its new line and request, models/requests.ask_for_cell): nothing is read again. A
+    pending cell shows no places left, waiting rank, booking window or late terms (each
+    says what a tap would do, and none can be made while it is pending), so none is
+    loaded; the cell is the one single_cell reads (tests/test_speed.py compares them to
+    the byte). An activity booked by weeks is answered by week_cells."""
+    if not booking.is_pending or activity.booked_by_week:
+        raise ValueError("cell_after_tap answers a tap that set a single day pending")
+    return _cell(child, activity, booking.day, booking, now or utcnow(), _ZoneOnly(zone),
+                 Windows(rows=[]))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from extensions import db
@@ -16,7 +17,7 @@ from models.attendance import ABSENT, ILL, Attendance
 from models.audit import AuditEvent
 from models.calendar import school_year_of
 from models.clock import utcnow
-from models.db_tools import begin_write, insert_ignoring_conflicts
+from models.db_tools import begin_write, dialect_name
 from models.email_batches import join_batch
 from models.family import Child, Family
 from models.holiday_centres import (
@@ -296,15 +297,18 @@ class RequestLine(db.Model):
 
 
 def _locked_cell(child, activity, day):
-    """The planning cell, created if needed and locked until the transaction ends."""
+    """The planning cell, created if needed and locked until the transaction ends, in one
+    statement: an upsert returning the row, new or not (its DO UPDATE locks the row on
+    PostgreSQL as SELECT ... FOR UPDATE would; SQLite's write lock is already held)."""
     begin_write()
-    insert_ignoring_conflicts(Booking, [{"child_id": child.id, "activity_id": activity.id,
-                                         "day": day, "state": NONE, "updated_at": utcnow()}],
-                              ["child_id", "activity_id", "day"])
-    return db.session.scalars(
-        select(Booking).where(Booking.child_id == child.id, Booking.activity_id == activity.id,
-                              Booking.day == day)
-        .with_for_update().execution_options(populate_existing=True)).one()
+    insert = postgresql.insert if dialect_name() == "postgresql" else sqlite.insert
+    statement = insert(Booking).values(child_id=child.id, activity_id=activity.id, day=day,
+                                       state=NONE, updated_at=utcnow())
+    statement = statement.on_conflict_do_update(
+        index_elements=["child_id", "activity_id", "day"],
+        set_={"child_id": statement.excluded.child_id}).returning(Booking)
+    return db.session.scalars(statement,
+                              execution_options={"populate_existing": True}).one()
 
 
 def _open_request(bookings, family, action, submitted_at=None, **request_fields):

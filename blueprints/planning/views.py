@@ -25,7 +25,7 @@ from models import Activity, Child, Request
 from models.calendar import calendar_window, first_school_day, is_requestable
 from models.clock import paris_today, utcnow
 from models.db_tools import end_reads, takes_write_lock_itself
-from models.grid import family_planning, single_cell, week_cells
+from models.grid import cell_after_tap, family_planning, single_cell, week_cells
 from models.period import PeriodAsk, save_period_request
 from models.planning import RESERVE
 from models.requests import ask_for_cell
@@ -240,7 +240,8 @@ def tap():
 
     Everything is read before the write transaction (ask_for_cell takes the lock for
     its few statements only) and the answer is rendered after its commit, from what
-    is loaded: no transaction is open while Python works."""
+    is loaded: no transaction is open while Python works. A tap taken is answered from
+    what it wrote (models/grid.cell_after_tap), without reading the cell again."""
     form = CellForm()
     if not form.validate_on_submit():
         return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
@@ -261,7 +262,9 @@ def tap():
         if activity.booked_by_week:
             tapped, *others = week_cells(child, activity, day, zone=zone)
             return _render_cell(tapped, changed=changed, others=others)
-        return _render_cell(single_cell(child, activity, day, zone=zone), changed=changed)
+        if changed:  # the cell as it now is, whatever changed it
+            return _render_cell(single_cell(child, activity, day, zone=zone), changed=True)
+        return _render_cell(cell_after_tap(child, activity, booking, zone=zone))
     if changed:
         flash(_changed_note(booking.state), "info")
     else:
