@@ -97,29 +97,52 @@ def enqueue(func, *args, job_id, **options):
 def enqueue_status(func, *args, job_id, **options):
     """As enqueue(), saying what happened: QUEUED now, WAITING already (nothing done),
     or DOWN (Redis unreachable)."""
-    options.setdefault("failure_ttl", FAILED_JOBS_KEPT_SECONDS)
-    options.setdefault("result_ttl", RESULTS_KEPT_SECONDS)
-    urgent = options.pop("urgent", getattr(func, "urgent", False))
     # The job of a row this very transaction created cannot exist yet: one Redis round
     # trip fewer for each tap.
     new = options.pop("new", False)
-    # A naive-UTC datetime: RQ's scheduler (`rq worker --with-scheduler`) queues it then.
-    at = options.pop("at", None)
     try:
-        jobs = queue(name=HIGH_QUEUE_NAME if urgent else QUEUE_NAME)
         existing = None if new else _existing_job(job_id)  # whichever queue it is in
         if existing is not None:
             if _is_alive(existing):
                 return WAITING
             _delete(existing)
-        if at is not None:
-            jobs.enqueue_at(at.replace(tzinfo=UTC), func, *args, job_id=job_id, **options)
-        else:
-            jobs.enqueue(func, *args, job_id=job_id, **options)
+        _put(func, args, job_id, options)
         return QUEUED
     except RedisError as error:
         log.warning("Redis unreachable, %s left for the sweep: %s", job_id, error)
         return DOWN
+
+
+def _put(func, args, job_id, options, pipeline=None):
+    """Queue the job (or schedule it, `at`): on its queue, with the defaults of every job;
+    on `pipeline` when given (sent by its caller)."""
+    options = dict(options)
+    options.setdefault("failure_ttl", FAILED_JOBS_KEPT_SECONDS)
+    options.setdefault("result_ttl", RESULTS_KEPT_SECONDS)
+    options.pop("new", None)
+    urgent = options.pop("urgent", getattr(func, "urgent", False))
+    # A naive-UTC datetime: RQ's scheduler (`rq worker --with-scheduler`) queues it then.
+    at = options.pop("at", None)
+    jobs = queue(name=HIGH_QUEUE_NAME if urgent else QUEUE_NAME)
+    if pipeline is not None:
+        options["pipeline"] = pipeline
+    if at is not None:
+        jobs.enqueue_at(at.replace(tzinfo=UTC), func, *args, job_id=job_id, **options)
+    else:
+        jobs.enqueue(func, *args, job_id=job_id, **options)
+
+
+def _put_new(pending):
+    """Queue the jobs of rows this transaction created (none of them can exist yet) in
+    one Redis round trip: one pipeline for them all, instead of two round trips each."""
+    try:
+        pipeline = redis_connection().pipeline()
+        for func, args, job_id, options in pending:
+            _put(func, args, job_id, options, pipeline=pipeline)
+        pipeline.execute()
+    except RedisError as error:
+        log.warning("Redis unreachable, %s left for the sweep: %s",
+                    ", ".join(job_id for _f, _a, job_id, _o in pending), error)
 
 
 def _delete(existing):
@@ -141,8 +164,13 @@ def enqueue_after_commit(func, *args, job_id, **options):
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session):
-    for func, args, job_id, options in session.info.pop("jobs_after_commit", []):
-        enqueue(func, *args, job_id=job_id, **options)
+    pending = session.info.pop("jobs_after_commit", [])
+    new = [job for job in pending if job[3].get("new")]
+    if new:
+        _put_new(new)
+    for func, args, job_id, options in pending:
+        if not options.get("new"):
+            enqueue(func, *args, job_id=job_id, **options)
 
 
 @event.listens_for(Session, "after_soft_rollback")
