@@ -14,7 +14,7 @@ left behind (Redis lost, a worker restarted), so no batch is ever forgotten.
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import DateTime, ForeignKey, String, select
+from sqlalchemy import DateTime, ForeignKey, String, insert, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -79,25 +79,31 @@ class EmailBatch(db.Model):
 
 def _open_batch(kind, family_id, user_id, staff_user_id, now):
     """The open batch of this kind and author, its closing pushed to `window` from now,
-    or a new one; returns (batch, opened)."""
+    or a new one; returns (batch, opened). One statement when the batch is open (an
+    UPDATE of the newest open one, returning it, locks it as SELECT ... FOR UPDATE did),
+    two when it is opened; none is left for a flush."""
     span = window()
     batch = None
     if span > timedelta(0):
+        author = (EmailBatch.kind == kind, EmailBatch.family_id == family_id,
+                  EmailBatch.user_id == user_id if user_id is not None
+                  else EmailBatch.user_id.is_(None),
+                  EmailBatch.staff_user_id == staff_user_id if staff_user_id is not None
+                  else EmailBatch.staff_user_id.is_(None),
+                  EmailBatch.closes_at > now, EmailBatch.receipt_at.is_(None))
+        newest = (select(EmailBatch.id).where(*author).order_by(EmailBatch.id.desc())
+                  .limit(1).scalar_subquery())
+        # The conditions again: a writer that waited for the row judges it as it now is.
         batch = db.session.scalars(
-            select(EmailBatch).where(
-                EmailBatch.kind == kind, EmailBatch.family_id == family_id,
-                EmailBatch.user_id == user_id if user_id is not None
-                else EmailBatch.user_id.is_(None),
-                EmailBatch.staff_user_id == staff_user_id if staff_user_id is not None
-                else EmailBatch.staff_user_id.is_(None),
-                EmailBatch.closes_at > now, EmailBatch.receipt_at.is_(None))
-            .order_by(EmailBatch.id.desc()).limit(1).with_for_update()).first()
+            update(EmailBatch).where(EmailBatch.id == newest, *author)
+            .values(closes_at=now + span).returning(EmailBatch),
+            execution_options={"populate_existing": True, "synchronize_session": False}
+        ).one_or_none()
     opened = batch is None
     if opened:
-        batch = EmailBatch(kind=kind, family_id=family_id, user_id=user_id,
-                           staff_user_id=staff_user_id, opened_at=now)
-        db.session.add(batch)
-    batch.closes_at = now + span
+        batch = db.session.scalars(insert(EmailBatch).returning(EmailBatch), [{
+            "kind": kind, "family_id": family_id, "user_id": user_id,
+            "staff_user_id": staff_user_id, "opened_at": now, "closes_at": now + span}]).one()
     return batch, opened
 
 
@@ -117,8 +123,8 @@ def join_change_batch(change, now=None):
 def join_batch(request, now=None):
     """Put a request in its author's open batch, or a new one; returns (batch, opened):
     `opened` when the batch is new (its closing job is to be queued). Called inside the
-    write transaction that saves the request; a request not inserted yet goes in with
-    its batch (one statement fewer than inserting it first)."""
+    write transaction that saves the request, before it is inserted (its batch_id goes
+    in with it) or after."""
     with db.session.no_autoflush:
         batch, opened = _open_batch(REQUESTS, request.family_id, request.user_id,
                                     request.staff_user_id, now or utcnow())
@@ -126,3 +132,9 @@ def join_batch(request, now=None):
     request.opened_batch = opened  # not a column: tells the tap to queue its closing job
     db.session.flush()
     return batch, opened
+
+
+def batch_for(family_id, user_id, staff_user_id, now):
+    """(batch, opened) for a tap's request about to be inserted (models/requests.py):
+    as join_batch, the request's batch_id known before its INSERT."""
+    return _open_batch(REQUESTS, family_id, user_id, staff_user_id, now)

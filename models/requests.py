@@ -8,9 +8,19 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
 from models.attendance import ABSENT, ILL, Attendance
@@ -18,7 +28,7 @@ from models.audit import AuditEvent
 from models.calendar import school_year_of
 from models.clock import utcnow
 from models.db_tools import begin_write, dialect_name
-from models.email_batches import join_batch
+from models.email_batches import batch_for
 from models.family import Child, Family
 from models.holiday_centres import (
     WINDOW_CLOSED,
@@ -313,23 +323,36 @@ def _locked_cell(child, activity, day):
 
 def _open_request(bookings, family, action, submitted_at=None, **request_fields):
     """Save a request with a line per locked cell (one, or a whole week) and set the
-    cells pending. One flush: the batch it joins, the request, its lines and the cells
-    go in as few statements as their ids allow (the batch's id is known before the
-    request is inserted, each line's before its cell is updated)."""
+    cells pending: its batch (models/email_batches.py), the request, its lines and the
+    cells, a statement each, the ids each needs returned by the one before. No unit of
+    work: the objects are built from what the statements returned, as a flush would
+    leave them, for the tap's answer (models/grid.cell_after_tap) and its jobs."""
     if isinstance(bookings, Booking):
         bookings = [bookings]
+    bookings = sorted(bookings, key=lambda b: b.day)
     now = utcnow()
-    request = Request(family_id=family.id, action=action,
-                      submitted_at=submitted_at or now, **request_fields)
-    for booking in sorted(bookings, key=lambda b: b.day):
-        line = RequestLine(child_id=booking.child_id, activity_id=booking.activity_id,
-                           day=booking.day, action=action, from_state=booking.state)
-        request.lines.append(line)
-        booking.state = PENDING_STATE_FOR[action]
-        booking.last_line = line
-        booking.updated_at = now
-    db.session.add(request)
-    join_batch(request, now)  # flushes it all
+    fields = dict(family_id=family.id, action=action, submitted_at=submitted_at or now,
+                  **request_fields)
+    batch, opened = batch_for(family.id, fields.get("user_id"), fields.get("staff_user_id"),
+                              now)
+    request = db.session.scalars(insert(Request).returning(Request),
+                                 [dict(fields, batch_id=batch.id)]).one()
+    lines = db.session.scalars(
+        insert(RequestLine).returning(RequestLine, sort_by_parameter_order=True),
+        [{"request_id": request.id, "child_id": b.child_id, "activity_id": b.activity_id,
+          "day": b.day, "action": action, "from_state": b.state} for b in bookings]).all()
+    pending = PENDING_STATE_FOR[action]
+    db.session.execute(update(Booking), [
+        {"id": b.id, "state": pending, "last_line_id": line.id, "updated_at": now}
+        for b, line in zip(bookings, lines, strict=True)])
+    for booking, line in zip(bookings, lines, strict=True):
+        for name, value in (("state", pending), ("last_line_id", line.id),
+                            ("updated_at", now), ("last_line", line)):
+            set_committed_value(booking, name, value)
+        set_committed_value(line, "request", request)
+    set_committed_value(request, "lines", lines)
+    set_committed_value(request, "batch", batch)
+    request.opened_batch = opened  # not a column: tells the tap to queue its closing job
     return request
 
 
