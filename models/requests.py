@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     String,
     UniqueConstraint,
+    bindparam,
     insert,
     select,
     update,
@@ -311,14 +312,26 @@ def _locked_cell(child, activity, day):
     statement: an upsert returning the row, new or not (its DO UPDATE locks the row on
     PostgreSQL as SELECT ... FOR UPDATE would; SQLite's write lock is already held)."""
     begin_write()
-    insert = postgresql.insert if dialect_name() == "postgresql" else sqlite.insert
-    statement = insert(Booking).values(child_id=child.id, activity_id=activity.id, day=day,
-                                       state=NONE, updated_at=utcnow())
-    statement = statement.on_conflict_do_update(
-        index_elements=["child_id", "activity_id", "day"],
-        set_={"child_id": statement.excluded.child_id}).returning(Booking)
-    return db.session.scalars(statement,
-                              execution_options={"populate_existing": True}).one()
+    return db.session.scalars(_cell_upsert(), {
+        "child_id": child.id, "activity_id": activity.id, "day": day, "updated_at": utcnow(),
+    }, execution_options={"populate_existing": True}).one()
+
+
+_CELL_UPSERTS = {}
+
+
+def _cell_upsert():
+    """The upsert of _locked_cell, built once per dialect (every tap sends it)."""
+    name = dialect_name()
+    if name not in _CELL_UPSERTS:
+        insert_for = postgresql.insert if name == "postgresql" else sqlite.insert
+        statement = insert_for(Booking).values(
+            child_id=bindparam("child_id"), activity_id=bindparam("activity_id"),
+            day=bindparam("day"), state=NONE, updated_at=bindparam("updated_at"))
+        _CELL_UPSERTS[name] = statement.on_conflict_do_update(
+            index_elements=["child_id", "activity_id", "day"],
+            set_={"child_id": statement.excluded.child_id}).returning(Booking)
+    return _CELL_UPSERTS[name]
 
 
 def _open_request(bookings, family, action, submitted_at=None, **request_fields):
