@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from extensions import db
 from jobs import HIGH_QUEUE_NAME, QUEUE_NAME, queue, queues, redis_connection
 from jobs.emails import queue_email
-from models import Child, Enrollment, InvoicingRun, OutboundEmail, Request
+from models import Booking, Child, Enrollment, InvoicingRun, OutboundEmail, Request
 from models.calendar import school_year_of
 from models.clock import utcnow
 from tests.billing_helpers import MONTH, book, days_of
@@ -208,3 +208,34 @@ def test_a_taps_answer_is_the_cell_as_read_again(client, planning):
     assert poll.status_code == 200
     assert "Réservation en attente" in answer.text
     assert answer.text == poll.text
+
+
+def _answer_and_poll(client, who, what, day):
+    answer = tap(client, who, what, day)
+    poll = client.get(f"/activites/case?enfant={child(who).id}&activite="
+                      f"{activity(what).id}&jour={day.isoformat()}", headers=HTMX)
+    assert answer.status_code == poll.status_code == 200
+    return answer.text, poll.text
+
+
+def test_a_taps_answer_is_the_cell_as_read_again_with_places_and_late_rules(client,
+                                                                             planning):
+    # The answer is built from what the tap wrote (models/grid.cell_after_tap): places
+    # left, the late policy and an absence on a reserved day change nothing in it.
+    aps = activity("APS Soir")
+    aps.capacity, aps.late_reserve_policy = 3, "surcharge"
+    db.session.commit()
+    login(client, *planning.PARENT)
+    day, other = upcoming_day(aps), upcoming_day(activity(CANTEEN), 10)
+    answer, poll = _answer_and_poll(client, "Léa", "APS Soir", day)
+    assert "Réservation en attente" in answer and answer == poll
+    reserved = db.session.scalar(select(Booking).where(
+        Booking.child_id == child("Léa").id, Booking.activity_id == activity(CANTEEN).id,
+        Booking.day == other))
+    if reserved is None:
+        book("Léa", CANTEEN, other)
+    else:
+        reserved.state = "reserved"
+        db.session.commit()
+    answer, poll = _answer_and_poll(client, "Léa", CANTEEN, other)
+    assert "Annuler ma demande" in answer and answer == poll
