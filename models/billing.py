@@ -53,6 +53,7 @@ from models.planning import (
     town_zone_for,
 )
 from models.planning import ABSENT as CANCELLED
+from models.reference import reference_data, reference_rows
 from models.requests import Request, RequestLine
 
 MONEY = Numeric(12, 2)
@@ -189,6 +190,7 @@ def unreserved_unit_price(pricing, base_price, surcharge_percent, fixed_price):
     return money(base_price * (1 + Decimal(surcharge_percent) / 100))
 
 
+@reference_data
 class BillingSettings(db.Model):
     """The town's billing rules and payment details (one row)."""
     __tablename__ = "billing_settings"
@@ -242,7 +244,8 @@ class BillingSettings(db.Model):
     @classmethod
     def current(cls):
         """The settings row, or the defaults (not saved) while admins have set nothing."""
-        row = db.session.scalars(select(cls).order_by(cls.id).limit(1)).first()
+        rows = reference_rows("billing settings", select(cls).order_by(cls.id).limit(1))
+        row = rows[0] if rows else None
         if row is None:
             row = cls(bill_reserved_present=True, bill_unmarked_reserved=True,
                       bill_absent_unexcused=True, bill_absent_ill=True,

@@ -3,11 +3,13 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from models.reference import reference_data, reference_rows
 
 HOLIDAY_ZONES = ("A", "B", "C")
 DEFAULT_AUDIT_RETENTION_MONTHS = 12
 
 
+@reference_data
 class Town(db.Model):
     __tablename__ = "towns"
 
@@ -29,7 +31,8 @@ class Town(db.Model):
     @classmethod
     def current(cls):
         """The portal serves one town; its row is created by `flask demo` or `flask town`."""
-        return db.session.scalars(db.select(cls).order_by(cls.id).limit(1)).first()
+        rows = reference_rows("town", db.select(cls).order_by(cls.id).limit(1))
+        return rows[0] if rows else None
 
     @classmethod
     def audit_retention(cls):

@@ -18,6 +18,7 @@ from extensions import db
 from models.clock import utcnow
 from models.family import Guardian
 from models.passwords import hash_password, needs_rehash, verify_password
+from models.reference import note_stamp, stamp_column
 from models.tokens import CONFIRM_ACCOUNT
 
 ROLE_PARENT = "parent"
@@ -188,12 +189,17 @@ class UserSession(db.Model):
         """The live session for a cookie token, with its user, or None."""
         if not token:
             return None
-        row = db.session.scalar(
-            select(cls).where(cls.token_hash == _token_hash(token))
-            # Every page of a parent needs the family: one query, not three.
+        found = db.session.execute(
+            select(cls, stamp_column()).where(cls.token_hash == _token_hash(token))
+            # Every page of a parent needs the family: one query, not three; and the
+            # reference stamp, so the town and activities need none.
             .options(db.joinedload(cls.user).joinedload(User.guardian)
                      .joinedload(Guardian.family))
-        )
+        ).first()
+        if found is None:
+            return None
+        row, stamp = found
+        note_stamp(stamp)
         if row is None or not row.is_active(utcnow()):
             return None
         return row
