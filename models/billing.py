@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import (
@@ -244,7 +245,7 @@ class BillingSettings(db.Model):
     @classmethod
     def current(cls):
         """The settings row, or the defaults (not saved) while admins have set nothing."""
-        rows = reference_rows("billing settings", select(cls).order_by(cls.id).limit(1))
+        rows = reference_rows("billing settings", _settings())
         row = rows[0] if rows else None
         if row is None:
             row = cls(bill_reserved_present=True, bill_unmarked_reserved=True,
@@ -298,6 +299,11 @@ class BillingSettings(db.Model):
     def can_debit(self):
         return bool(self.creditor_name and self.creditor_iban and self.creditor_bic
                     and self.creditor_identifier)
+
+
+@cache
+def _settings():
+    return select(BillingSettings).order_by(BillingSettings.id).limit(1)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ Written once, used by the planning cell (models/grid.py), the job's decisions
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -83,8 +83,14 @@ class BookingWindow(db.Model):
 
     @classmethod
     def ordered(cls):
-        return reference_rows("booking windows", select(cls).order_by(
-            cls.school_year, cls.opens_on, cls.period_name, cls.activity_id, cls.id))
+        return reference_rows("booking windows", _windows())
+
+
+@cache
+def _windows():
+    return select(BookingWindow).order_by(
+        BookingWindow.school_year, BookingWindow.opens_on, BookingWindow.period_name,
+        BookingWindow.activity_id, BookingWindow.id)
 
 
 @dataclass(frozen=True)

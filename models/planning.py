@@ -5,6 +5,7 @@ and until when that day can be changed (its deadline). The planning view uses th
 show and lock cells; the processing job uses the same ones to accept or refuse a line.
 """
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
@@ -111,13 +112,13 @@ class Activity(db.Model):
 
     @classmethod
     def ordered(cls, only_active=True):
-        rows = reference_rows("activities", select(cls).order_by(cls.position, cls.id))
+        rows = reference_rows("activities", _activities())
         return [row for row in rows if row.active] if only_active else rows
 
     @classmethod
     def find(cls, activity_id):
         """The activity of that id, or None, without a statement while it is kept."""
-        rows = kept_rows("activities", select(cls).order_by(cls.position, cls.id))
+        rows = kept_rows("activities", _activities())
         if rows is None:
             return db.session.get(cls, activity_id)
         return next((attached(row) for row in rows if row.id == activity_id), None)
@@ -200,13 +201,24 @@ class Closure(db.Model):
 
     @classmethod
     def overlapping(cls, first_day, last_day):
-        query = select(cls).order_by(cls.id)
-        rows = kept_rows("closures", query)
+        rows = kept_rows("closures", _closures())
         if rows is None:
-            return db.session.scalars(query.where(
+            return db.session.scalars(_closures().where(
                 cls.first_day <= last_day, cls.last_day >= first_day)).all()
         return [attached(row) for row in rows
                 if row.first_day <= last_day and row.last_day >= first_day]
+
+
+# Built once (building a statement costs about what running it does): nearly every
+# request runs them, or finds their rows kept (models/reference.py).
+@cache
+def _activities():
+    return select(Activity).order_by(Activity.position, Activity.id)
+
+
+@cache
+def _closures():
+    return select(Closure).order_by(Closure.id)
 
 
 class Enrollment(db.Model):

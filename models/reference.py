@@ -9,6 +9,7 @@ the week page then sends no statement for them. Rows are handed out as copies at
 to the request's session (merge without SQL), so they can be edited and saved as usual.
 """
 import uuid
+from functools import cache
 from itertools import chain
 
 from sqlalchemy import String, event, inspect, select, update
@@ -37,7 +38,7 @@ def reference_data(model):
 
 def stamp_column():
     """The stamp as a column, for a query a request sends anyway (the session's load)."""
-    return select(ReferenceStamp.stamp).where(ReferenceStamp.id == 1).scalar_subquery()
+    return _stamp_query().scalar_subquery()
 
 
 def note_stamp(stamp):
@@ -78,10 +79,14 @@ def reference_rows(name, query):
     return [attached(row) for row in rows]
 
 
+@cache
+def _stamp_query():
+    return select(ReferenceStamp.stamp).where(ReferenceStamp.id == 1)
+
+
 def _stamp(session):
     if STAMP not in session.info:
-        session.info[STAMP] = session.scalar(
-            select(ReferenceStamp.stamp).where(ReferenceStamp.id == 1))
+        session.info[STAMP] = session.scalar(_stamp_query())
     return session.info[STAMP]
 
 

@@ -1,4 +1,6 @@
 """The town (collectivité) running the portal: its contact details and settings."""
+from functools import cache
+
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +33,7 @@ class Town(db.Model):
     @classmethod
     def current(cls):
         """The portal serves one town; its row is created by `flask demo` or `flask town`."""
-        rows = reference_rows("town", db.select(cls).order_by(cls.id).limit(1))
+        rows = reference_rows("town", _town())
         return rows[0] if rows else None
 
     @classmethod
@@ -42,3 +44,8 @@ class Town(db.Model):
     @property
     def postal_address(self):
         return f"{self.address_line}, {self.postal_code} {self.city}".strip(", ")
+
+
+@cache
+def _town():
+    return db.select(Town).order_by(Town.id).limit(1)
