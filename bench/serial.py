@@ -6,7 +6,10 @@
     .venv/bin/python bench/serial.py --profile tap      # cProfile of 200 taps (or week, home)
     .venv/bin/python bench/serial.py --profile week --pyinstrument   # sampling profile
 
-Figures are medians of --rounds requests (after a warm-up), in milliseconds.
+Figures are medians of --rounds requests (after a warm-up), in milliseconds: the CPU time
+spent in the app's WSGI callable (the server's part), the CPU and wall time of the whole
+request with the test client, and the same for a bare Flask endpoint (bench/bare_app.py)
+in the same run.
 """
 import argparse
 import cProfile
@@ -47,6 +50,7 @@ def run(args):
 
     app = create_app()
     common.isolate_requests(app)
+    server_cpu = _time_the_server(app)
     common.fresh_schema(app)
     with app.app_context():
         demo.load()
@@ -83,7 +87,16 @@ def run(args):
     def home():
         assert client.get("/").status_code == 200
 
-    requests = {"tap": tap, "week": week, "home": home}
+    import bare_app
+
+    bare_flask = bare_app.create_app()
+    bare_cpu = _time_the_server(bare_flask)
+    bare_client = bare_flask.test_client()
+
+    def bare():
+        assert bare_client.post("/bare").status_code == 200
+
+    requests = {"tap": tap, "week": week, "home": home, "bare": bare}
     with app.app_context():
         counter = common.QueryCounter(db.engine)
         if args.profile and args.pyinstrument:
@@ -112,6 +125,8 @@ def run(args):
             for _ in range(10):
                 call()
             samples, cpu = [], []
+            server_cpu.clear()
+            bare_cpu.clear()
             with counter.measure() as queries:
                 for _ in range(args.rounds):
                     start, start_cpu = time.perf_counter(), time.process_time()
@@ -120,12 +135,37 @@ def run(args):
                     cpu.append((time.process_time() - start_cpu) * 1000)
             # CPU time of this process (the app, the test client, SQLite): what a busy
             # shared machine disturbs least; wall time also counts waiting for a core.
-            timings[name] = {"median_cpu_ms": round(statistics.median(cpu), 2),
+            # The server's own part is what the app's WSGI callable took, without the
+            # test client building the request and reading the answer.
+            spent = bare_cpu if name == "bare" else server_cpu
+            timings[name] = {"median_server_cpu_ms": round(statistics.median(spent), 2),
+                             "median_cpu_ms": round(statistics.median(cpu), 2),
                              "median_ms": round(statistics.median(samples), 2),
                              "p90_ms": round(sorted(samples)[int(len(samples) * 0.9)], 2),
                              "queries_per_request": queries["queries"] / args.rounds}
+        # The bare endpoint measured in the same run: what the machine's noise moves alike.
+        for name in ("tap", "week", "home"):
+            timings[name]["server / bare"] = round(
+                timings[name]["median_server_cpu_ms"] / timings["bare"]["median_server_cpu_ms"],
+                1)
         results["serial"] = timings
     print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def _time_the_server(app):
+    """Wrap the app's WSGI callable (outside every middleware) to note the CPU time each
+    request takes in it, in ms; the body of a Flask answer is rendered by then."""
+    inner, spent = app.wsgi_app, []
+
+    def timed(environ, start_response):
+        start = time.process_time()
+        try:
+            return inner(environ, start_response)
+        finally:
+            spent.append((time.process_time() - start) * 1000)
+
+    app.wsgi_app = timed
+    return spent
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from models.online_payment import OnlineTransaction, OnlineTransactionItem, Paym
 from models.outbox import OutboundEmail
 from models.planning import Activity, Booking, Closure, Enrollment
 from models.reenrollment import Campaign, ChildAnswer
+from models.reference import ReferenceStamp
 from models.reminders import InvoiceFollowUp
 from models.requests import Request, RequestLine
 from models.retention import RetentionSetting
@@ -56,7 +57,7 @@ __all__ = [
     "NotificationSetting",
     "OnlineTransaction", "OnlineTransactionItem", "OutboundEmail", "Payment",
     "PaymentAllocation", "PaymentSettings", "PushNotice", "PushSubscription", "QfBracket",
-    "Request", "RequestLine",
+    "ReferenceStamp", "Request", "RequestLine",
     "RetentionSetting", "RulesVersion", "StatementBatch", "StoredFile", "Tariff", "Town",
     "TownPage", "User", "UserSession",
 ]

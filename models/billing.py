@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import (
@@ -53,6 +54,7 @@ from models.planning import (
     town_zone_for,
 )
 from models.planning import ABSENT as CANCELLED
+from models.reference import reference_data, reference_rows
 from models.requests import Request, RequestLine
 
 MONEY = Numeric(12, 2)
@@ -189,6 +191,7 @@ def unreserved_unit_price(pricing, base_price, surcharge_percent, fixed_price):
     return money(base_price * (1 + Decimal(surcharge_percent) / 100))
 
 
+@reference_data
 class BillingSettings(db.Model):
     """The town's billing rules and payment details (one row)."""
     __tablename__ = "billing_settings"
@@ -242,7 +245,8 @@ class BillingSettings(db.Model):
     @classmethod
     def current(cls):
         """The settings row, or the defaults (not saved) while admins have set nothing."""
-        row = db.session.scalars(select(cls).order_by(cls.id).limit(1)).first()
+        rows = reference_rows("billing settings", _settings())
+        row = rows[0] if rows else None
         if row is None:
             row = cls(bill_reserved_present=True, bill_unmarked_reserved=True,
                       bill_absent_unexcused=True, bill_absent_ill=True,
@@ -295,6 +299,11 @@ class BillingSettings(db.Model):
     def can_debit(self):
         return bool(self.creditor_name and self.creditor_iban and self.creditor_bic
                     and self.creditor_identifier)
+
+
+@cache
+def _settings():
+    return select(BillingSettings).order_by(BillingSettings.id).limit(1)
 
 
 @dataclass(frozen=True)

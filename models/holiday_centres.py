@@ -15,7 +15,7 @@ Written once, used by the planning cell (models/grid.py), the job's decisions
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,12 +24,14 @@ from extensions import db
 from models.calendar import days_between, school_holiday_name, school_year_label, school_year_of
 from models.clock import paris_to_utc, utcnow
 from models.deadlines import holiday_period_start
+from models.reference import reference_data, reference_rows
 
 # Why a reservation is refused outside its period's booking window.
 WINDOW_NOT_OPEN = "window_not_open"
 WINDOW_CLOSED = "window_closed"
 
 
+@reference_data
 class BookingWindow(db.Model):
     """When the reservations of one school-holiday period open and close."""
     __tablename__ = "booking_windows"
@@ -81,8 +83,14 @@ class BookingWindow(db.Model):
 
     @classmethod
     def ordered(cls):
-        return db.session.scalars(select(cls).order_by(
-            cls.school_year, cls.opens_on, cls.period_name, cls.activity_id, cls.id)).all()
+        return reference_rows("booking windows", _windows())
+
+
+@cache
+def _windows():
+    return select(BookingWindow).order_by(
+        BookingWindow.school_year, BookingWindow.opens_on, BookingWindow.period_name,
+        BookingWindow.activity_id, BookingWindow.id)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ and until when that day can be changed (its deadline). The planning view uses th
 show and lock cells; the processing job uses the same ones to accept or refuse a line.
 """
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +31,7 @@ from models.calendar import (
 from models.clock import paris_today, utcnow
 from models.deadlines import CLEAR_DAYS, DAYS_BEFORE, DeadlineRule, deadline, is_open, opens_at
 from models.family import Child
+from models.reference import attached, kept_rows, reference_data, reference_rows
 
 # Booking states (DESIGN.md, "The planning cell").
 NONE = "none"
@@ -60,6 +62,7 @@ CLOSED = "closure"
 SCHOOL_DAY = "school_day"  # an activity of the holidays only (ALSH), on a school day
 
 
+@reference_data
 class Activity(db.Model):
     __tablename__ = "activities"
 
@@ -109,10 +112,16 @@ class Activity(db.Model):
 
     @classmethod
     def ordered(cls, only_active=True):
-        query = select(cls).order_by(cls.position, cls.id)
-        if only_active:
-            query = query.where(cls.active.is_(True))
-        return db.session.scalars(query).all()
+        rows = reference_rows("activities", _activities())
+        return [row for row in rows if row.active] if only_active else rows
+
+    @classmethod
+    def find(cls, activity_id):
+        """The activity of that id, or None, without a statement while it is kept."""
+        rows = kept_rows("activities", _activities())
+        if rows is None:
+            return db.session.get(cls, activity_id)
+        return next((attached(row) for row in rows if row.id == activity_id), None)
 
     @property
     def weekday_numbers(self):
@@ -162,6 +171,7 @@ class Activity(db.Model):
         return is_open(day, self.booking_horizon_days, at)
 
 
+@reference_data
 class Closure(db.Model):
     """Days an activity (or every activity, when activity_id is empty) does not run,
     on top of public holidays and school holidays: strike, training day..."""
@@ -191,8 +201,24 @@ class Closure(db.Model):
 
     @classmethod
     def overlapping(cls, first_day, last_day):
-        return db.session.scalars(select(cls).where(
-            cls.first_day <= last_day, cls.last_day >= first_day)).all()
+        rows = kept_rows("closures", _closures())
+        if rows is None:
+            return db.session.scalars(_closures().where(
+                cls.first_day <= last_day, cls.last_day >= first_day)).all()
+        return [attached(row) for row in rows
+                if row.first_day <= last_day and row.last_day >= first_day]
+
+
+# Built once (building a statement costs about what running it does): nearly every
+# request runs them, or finds their rows kept (models/reference.py).
+@cache
+def _activities():
+    return select(Activity).order_by(Activity.position, Activity.id)
+
+
+@cache
+def _closures():
+    return select(Closure).order_by(Closure.id)
 
 
 class Enrollment(db.Model):

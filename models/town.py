@@ -1,13 +1,17 @@
 """The town (collectivité) running the portal: its contact details and settings."""
+from functools import cache
+
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
+from models.reference import reference_data, reference_rows
 
 HOLIDAY_ZONES = ("A", "B", "C")
 DEFAULT_AUDIT_RETENTION_MONTHS = 12
 
 
+@reference_data
 class Town(db.Model):
     __tablename__ = "towns"
 
@@ -29,7 +33,8 @@ class Town(db.Model):
     @classmethod
     def current(cls):
         """The portal serves one town; its row is created by `flask demo` or `flask town`."""
-        return db.session.scalars(db.select(cls).order_by(cls.id).limit(1)).first()
+        rows = reference_rows("town", _town())
+        return rows[0] if rows else None
 
     @classmethod
     def audit_retention(cls):
@@ -39,3 +44,8 @@ class Town(db.Model):
     @property
     def postal_address(self):
         return f"{self.address_line}, {self.postal_code} {self.city}".strip(", ")
+
+
+@cache
+def _town():
+    return db.select(Town).order_by(Town.id).limit(1)

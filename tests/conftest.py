@@ -167,7 +167,9 @@ def clean_state(app):
     """Each test starts with empty tables, an empty Redis and an empty mailbox."""
     from extensions import db
     from jobs import redis_connection
+    from models.reference import forget_kept
 
+    forget_kept()
     with app.app_context():
         db.session.remove()
         _empty_tables(db)

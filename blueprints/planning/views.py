@@ -118,7 +118,7 @@ def _family():
 
 
 def _activity_or_404(activity_id):
-    activity = db.session.get(Activity, activity_id) if activity_id else None
+    activity = Activity.find(activity_id) if activity_id else None
     if activity is None or not activity.active:
         abort(404)
     return activity
