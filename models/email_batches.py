@@ -121,13 +121,11 @@ def join_change_batch(change, now=None):
 
 
 def join_batch(request, now=None):
-    """Put a request in its author's open batch, or a new one; returns (batch, opened):
-    `opened` when the batch is new (its closing job is to be queued). Called inside the
-    write transaction that saves the request, before it is inserted (its batch_id goes
-    in with it) or after."""
-    with db.session.no_autoflush:
-        batch, opened = _open_batch(REQUESTS, request.family_id, request.user_id,
-                                    request.staff_user_id, now or utcnow())
+    """Put a request just saved in its author's open batch, or a new one; returns
+    (batch, opened): `opened` when the batch is new (its closing job is to be queued).
+    Called inside the write transaction that saves the request."""
+    batch, opened = _open_batch(REQUESTS, request.family_id, request.user_id,
+                                request.staff_user_id, now or utcnow())
     request.batch = batch
     request.opened_batch = opened  # not a column: tells the tap to queue its closing job
     db.session.flush()
@@ -135,6 +133,6 @@ def join_batch(request, now=None):
 
 
 def batch_for(family_id, user_id, staff_user_id, now):
-    """(batch, opened) for a tap's request about to be inserted (models/requests.py):
-    as join_batch, the request's batch_id known before its INSERT."""
+    """(batch, opened) for a tap's request about to be inserted (models/requests.py), as
+    join_batch would give: the request goes in with its batch_id."""
     return _open_batch(REQUESTS, family_id, user_id, staff_user_id, now)
