@@ -3,7 +3,6 @@ child is enrolled in and that runs that day. A few queries whatever the number o
 children, activities or days."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -41,11 +40,27 @@ from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 REFUSAL_SHOWN_FOR = timedelta(days=1)
 
 
+class once:  # noqa: N801 (it reads as a decorator, like property)
+    """A property worked out on first lookup and kept on the instance: functools'
+    cached_property without its lock (Python 3.11 takes one at each first lookup, and a
+    page makes a thousand)."""
+
+    def __init__(self, func):
+        self.func, self.name = func, func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
 @dataclass
 class Cell:
-    # What a cell says is derived from its fields once (cached_property): a page looks
-    # each value up several times (template, groups, « toute la semaine »), and a cell
-    # is never changed once made.
+    # What a cell says is derived from its fields once (@once): a page looks each value
+    # up several times (template, groups, « toute la semaine »), and a cell is never
+    # changed once made.
     child: object
     activity: Activity
     day: date
@@ -62,13 +77,13 @@ class Cell:
     late: str | None = None
     late_terms: object = None
 
-    @cached_property
+    @once
     def late_open(self):
         """Past its deadline, a tap is still taken: accepted with a surcharge, or
         submitted to the staff. The cell says which before the tap."""
         return self.late in (SURCHARGE, STAFF) and self.past_deadline
 
-    @cached_property
+    @once
     def awaiting_staff(self):
         """A late request submitted to the staff: the cell waits for their decision."""
         line = self.last_line
@@ -80,21 +95,21 @@ class Cell:
     # Booked by whole weeks: the running days of its week, booked together.
     week: list | None = None
 
-    @cached_property
+    @once
     def outside_window(self):
         return self.action == RESERVE and self.window_reason is not None
 
-    @cached_property
+    @once
     def window_not_open(self):
         return self.outside_window and self.window_reason == WINDOW_NOT_OPEN
 
-    @cached_property
+    @once
     def window_closed(self):
         return self.outside_window and self.window_reason != WINDOW_NOT_OPEN
     # Until when the last tap on it can be taken back (models/undo.py), or None.
     undo_until: datetime | None = None
 
-    @cached_property
+    @once
     def undo_request_id(self):
         return self.last_line.request_id if self.undo_until else None
 
@@ -103,72 +118,72 @@ class Cell:
         return (bool(self.undo_until) and user is not None
                 and self.last_line.request.user_id == user.id)
 
-    @cached_property
+    @once
     def undo_minutes_left(self):
         """Whole minutes left to take the tap back, at least 1."""
         if not self.undo_until:
             return None
         return minutes_left(self.undo_until, self.now)
 
-    @cached_property
+    @once
     def few_places(self):
         """« plus que N places »: shown on a cell one could still reserve."""
         return (self.action == RESERVE and self.places_left is not None
                 and 0 < self.places_left <= FEW_PLACES)
 
-    @cached_property
+    @once
     def full(self):
         """No place left: a reservation goes to the waiting list, or is refused."""
         return self.action == RESERVE and self.places_left == 0
 
-    @cached_property
+    @once
     def offers_waiting_list(self):
         return self.full and self.activity.waiting_list
 
-    @cached_property
+    @once
     def dom_id(self):
         return f"cell-{self.child.id}-{self.activity.id}-{self.day:%Y%m%d}"
 
-    @cached_property
+    @once
     def past_deadline(self):
         if self.action == LEAVE:  # leaving a waiting list has no deadline, till the day
             return not self.upcoming
         return self.now > self.deadline
 
-    @cached_property
+    @once
     def not_open_yet(self):
         """A reservation beyond the booking horizon: the cell says from when it opens."""
         return (self.opens_at is not None and self.now < self.opens_at
                 and self.action == RESERVE)
 
-    @cached_property
+    @once
     def locked(self):
         """Past its deadline (and late taps refused), not open yet, or outside its holiday
         period's booking window: the cell cannot be changed from the portal."""
         return ((self.past_deadline and not self.late_open) or self.not_open_yet
                 or self.outside_window)
 
-    @cached_property
+    @once
     def upcoming(self):
         """Today or later, in Paris."""
         return self.day >= to_paris(self.now).date()
 
-    @cached_property
+    @once
     def offers_illness(self):
         """A reserved day past its cancelling deadline, today or later, can still be
         declared an illness (models/illness.py judges the declaration itself)."""
         return self.state == RESERVED and self.past_deadline and self.upcoming
 
-    @cached_property
+    @once
     def action(self):
         """What a tap asks (reserve or absence), None while a request is pending."""
         return ACTION_FOR_STATE.get(self.state)
 
-    @cached_property
+    @once
     def pending(self):
         return self.state in PENDING
 
-    @cached_property
+    @once
     def recent_refusal(self):
         line = self.last_line
         if line is None or line.outcome != REFUSED or line.decided_at is None:
