@@ -142,7 +142,7 @@ class Cell:
 
     @once
     def dom_id(self):
-        return f"cell-{self.child.id}-{self.activity.id}-{self.day:%Y%m%d}"
+        return f"cell-{self.child.id}-{self.activity.id}-{self.day.isoformat().replace('-', '')}"
 
     @once
     def past_deadline(self):
