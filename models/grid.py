@@ -236,17 +236,21 @@ def family_planning(children, first_day, last_day, zone, now=None):
     taken, ranks = _places(activities, bookings.values(), first_day, last_day)
     terms = _late_terms(activities)
     shared = {}
+    with_ids = [(c, c.id) for c in children]
     plan = []
     for day in days_between(first_day, last_day):
         day_plan = DayPlan(day)
         reasons = set()
         for activity in activities:
             why = calendar.why_not_running(activity, day)
-            takers = [c for c in children
-                      if is_enrolled(enrolled, c.id, activity.id, day)]
+            if why and why != CLOSED:  # not running: who is enrolled changes nothing
+                reasons.add(why)
+                continue
+            takers = [c for c, child_id in with_ids
+                      if is_enrolled(enrolled, child_id, activity.id, day)]
             if why:
                 reasons.add(why)
-                if why == CLOSED and takers:
+                if takers:
                     day_plan.closures.append((activity, _closure_reason(calendar, activity, day)))
                 continue
             for child in takers:
