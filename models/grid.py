@@ -42,8 +42,8 @@ REFUSAL_SHOWN_FOR = timedelta(days=1)
 
 class once:  # noqa: N801 (it reads as a decorator, like property)
     """A property worked out on first lookup and kept on the instance: functools'
-    cached_property without its lock (Python 3.11 takes one at each first lookup, and a
-    page makes a thousand)."""
+    cached_property without its lock (Python 3.11 takes it at every first lookup, some
+    eight hundred for a week page)."""
 
     def __init__(self, func):
         self.func, self.name = func, func.__name__
