@@ -3,8 +3,9 @@ child is enrolled in and that runs that day. A few queries whatever the number o
 children, activities or days."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
@@ -202,12 +203,21 @@ class DayPlan:
 
 
 def _bookings(child_ids, activity_ids, first_day, last_day):
-    rows = db.session.scalars(
-        select(Booking).where(Booking.child_id.in_(child_ids),
-                              Booking.activity_id.in_(activity_ids),
-                              Booking.day.between(first_day, last_day))
-        .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))
+    rows = db.session.scalars(_bookings_query(), {
+        "child_ids": list(child_ids), "activity_ids": list(activity_ids),
+        "first_day": first_day, "last_day": last_day})
     return {(b.child_id, b.activity_id, b.day): b for b in rows}
+
+
+@cache
+def _bookings_query():
+    # Built once: building a select with its loader options costs about what running it
+    # does, and every week page runs it.
+    return (select(Booking)
+            .where(Booking.child_id.in_(bindparam("child_ids", expanding=True)),
+                   Booking.activity_id.in_(bindparam("activity_ids", expanding=True)),
+                   Booking.day.between(bindparam("first_day"), bindparam("last_day")))
+            .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))
 
 
 def _closure_reason(calendar, activity, day):
