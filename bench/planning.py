@@ -107,14 +107,17 @@ def first_load_weight(app, measured):
 
 
 def tap_bodies(families, activities, zone, days=300):
-    """(family index, form body) of every cell of the families, each tapped once."""
+    """(family index, form body) of every cell of the families, each tapped once. The
+    families take turns: requests in flight at the same time are different parents',
+    as in life, where a parent taps one cell after the other."""
     bodies = []
     by_activity = {activity.id: running_days(activity, days, zone) for activity in activities}
     for day_index in range(days):
-        for index, family in enumerate(families):
-            for activity in activities:
-                day = by_activity[activity.id][day_index]
-                for child in family.children:
+        for activity in activities:
+            day = by_activity[activity.id][day_index]
+            for child_index in range(4):
+                for index, family in enumerate(families):
+                    child = family.children[child_index]
                     bodies.append((index, f"enfant={child.id}&activite={activity.id}"
                                           f"&jour={day.isoformat()}&action=reserve&etat=none"))
     return bodies
@@ -149,7 +152,7 @@ end
 
 THREADS = 2
 COOKIE = "portail_session"
-FAMILIES = 6  # of 4 children each, for taps: enough fresh cells for every run
+FAMILIES = 20  # of 4 children each, one per connection: enough fresh cells for every run
 
 
 def main():

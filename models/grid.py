@@ -3,8 +3,9 @@ child is enrolled in and that runs that day. A few queries whatever the number o
 children, activities or days."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from extensions import db
@@ -40,8 +41,27 @@ from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 REFUSAL_SHOWN_FOR = timedelta(days=1)
 
 
+class once:  # noqa: N801 (it reads as a decorator, like property)
+    """A property worked out on first lookup and kept on the instance: functools'
+    cached_property without its lock (Python 3.11 takes it at every first lookup, some
+    eight hundred for a week page)."""
+
+    def __init__(self, func):
+        self.func, self.name = func, func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
+
 @dataclass
 class Cell:
+    # What a cell says is derived from its fields once (@once): a page looks each value
+    # up several times (template, groups, « toute la semaine »), and a cell is never
+    # changed once made.
     child: object
     activity: Activity
     day: date
@@ -58,13 +78,13 @@ class Cell:
     late: str | None = None
     late_terms: object = None
 
-    @property
+    @once
     def late_open(self):
         """Past its deadline, a tap is still taken: accepted with a surcharge, or
         submitted to the staff. The cell says which before the tap."""
         return self.late in (SURCHARGE, STAFF) and self.past_deadline
 
-    @property
+    @once
     def awaiting_staff(self):
         """A late request submitted to the staff: the cell waits for their decision."""
         line = self.last_line
@@ -76,94 +96,95 @@ class Cell:
     # Booked by whole weeks: the running days of its week, booked together.
     week: list | None = None
 
-    @property
+    @once
     def outside_window(self):
         return self.action == RESERVE and self.window_reason is not None
 
-    @property
+    @once
     def window_not_open(self):
         return self.outside_window and self.window_reason == WINDOW_NOT_OPEN
 
-    @property
+    @once
     def window_closed(self):
         return self.outside_window and self.window_reason != WINDOW_NOT_OPEN
     # Until when the last tap on it can be taken back (models/undo.py), or None.
     undo_until: datetime | None = None
 
-    @property
+    @once
     def undo_request_id(self):
         return self.last_line.request_id if self.undo_until else None
 
     def undo_for(self, user):
         """Whether `user` may take the last tap back here: the guardian who tapped."""
-        return bool(self.undo_until) and self.last_line.request.user_id == user.id
+        return (bool(self.undo_until) and user is not None
+                and self.last_line.request.user_id == user.id)
 
-    @property
+    @once
     def undo_minutes_left(self):
         """Whole minutes left to take the tap back, at least 1."""
         if not self.undo_until:
             return None
         return minutes_left(self.undo_until, self.now)
 
-    @property
+    @once
     def few_places(self):
         """« plus que N places »: shown on a cell one could still reserve."""
         return (self.action == RESERVE and self.places_left is not None
                 and 0 < self.places_left <= FEW_PLACES)
 
-    @property
+    @once
     def full(self):
         """No place left: a reservation goes to the waiting list, or is refused."""
         return self.action == RESERVE and self.places_left == 0
 
-    @property
+    @once
     def offers_waiting_list(self):
         return self.full and self.activity.waiting_list
 
-    @property
+    @once
     def dom_id(self):
-        return f"cell-{self.child.id}-{self.activity.id}-{self.day:%Y%m%d}"
+        return f"cell-{self.child.id}-{self.activity.id}-{self.day.isoformat().replace('-', '')}"
 
-    @property
+    @once
     def past_deadline(self):
         if self.action == LEAVE:  # leaving a waiting list has no deadline, till the day
             return not self.upcoming
         return self.now > self.deadline
 
-    @property
+    @once
     def not_open_yet(self):
         """A reservation beyond the booking horizon: the cell says from when it opens."""
         return (self.opens_at is not None and self.now < self.opens_at
                 and self.action == RESERVE)
 
-    @property
+    @once
     def locked(self):
         """Past its deadline (and late taps refused), not open yet, or outside its holiday
         period's booking window: the cell cannot be changed from the portal."""
         return ((self.past_deadline and not self.late_open) or self.not_open_yet
                 or self.outside_window)
 
-    @property
+    @once
     def upcoming(self):
         """Today or later, in Paris."""
         return self.day >= to_paris(self.now).date()
 
-    @property
+    @once
     def offers_illness(self):
         """A reserved day past its cancelling deadline, today or later, can still be
         declared an illness (models/illness.py judges the declaration itself)."""
         return self.state == RESERVED and self.past_deadline and self.upcoming
 
-    @property
+    @once
     def action(self):
         """What a tap asks (reserve or absence), None while a request is pending."""
         return ACTION_FOR_STATE.get(self.state)
 
-    @property
+    @once
     def pending(self):
         return self.state in PENDING
 
-    @property
+    @once
     def recent_refusal(self):
         line = self.last_line
         if line is None or line.outcome != REFUSED or line.decided_at is None:
@@ -182,12 +203,21 @@ class DayPlan:
 
 
 def _bookings(child_ids, activity_ids, first_day, last_day):
-    rows = db.session.scalars(
-        select(Booking).where(Booking.child_id.in_(child_ids),
-                              Booking.activity_id.in_(activity_ids),
-                              Booking.day.between(first_day, last_day))
-        .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))
+    rows = db.session.scalars(_bookings_query(), {
+        "child_ids": list(child_ids), "activity_ids": list(activity_ids),
+        "first_day": first_day, "last_day": last_day})
     return {(b.child_id, b.activity_id, b.day): b for b in rows}
+
+
+@cache
+def _bookings_query():
+    # Built once: building a select with its loader options costs about what running it
+    # does, and every week page runs it.
+    return (select(Booking)
+            .where(Booking.child_id.in_(bindparam("child_ids", expanding=True)),
+                   Booking.activity_id.in_(bindparam("activity_ids", expanding=True)),
+                   Booking.day.between(bindparam("first_day"), bindparam("last_day")))
+            .options(joinedload(Booking.last_line).joinedload(RequestLine.request)))
 
 
 def _closure_reason(calendar, activity, day):
@@ -215,23 +245,28 @@ def family_planning(children, first_day, last_day, zone, now=None):
                          first_day, last_day) if children else {}
     taken, ranks = _places(activities, bookings.values(), first_day, last_day)
     terms = _late_terms(activities)
+    shared = {}
+    with_ids = [(c, c.id) for c in children]
     plan = []
     for day in days_between(first_day, last_day):
         day_plan = DayPlan(day)
         reasons = set()
         for activity in activities:
             why = calendar.why_not_running(activity, day)
-            takers = [c for c in children
-                      if is_enrolled(enrolled, c.id, activity.id, day)]
+            if why and why != CLOSED:  # not running: who is enrolled changes nothing
+                reasons.add(why)
+                continue
+            takers = [c for c, child_id in with_ids
+                      if is_enrolled(enrolled, child_id, activity.id, day)]
             if why:
                 reasons.add(why)
-                if why == CLOSED and takers:
+                if takers:
                     day_plan.closures.append((activity, _closure_reason(calendar, activity, day)))
                 continue
             for child in takers:
                 booking = bookings.get((child.id, activity.id, day))
                 day_plan.cells.append(_cell(child, activity, day, booking, now, calendar,
-                                            windows, taken, ranks, terms))
+                                            windows, taken, ranks, terms, shared))
         if not day_plan.cells:
             for why in (PUBLIC_HOLIDAY, SCHOOL_HOLIDAY):
                 if why in reasons:
@@ -258,30 +293,70 @@ def _late_terms(activities):
     return None
 
 
-def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ranks=None,
-          terms=None):
-    """A cell with the deadline of what a tap on it asks (or asked, while pending): for
-    an activity booked by weeks, its week's (the first running day's)."""
+@dataclass
+class _ActivityDay:
+    """What the cells of one activity on one day share, whoever the child: worked out
+    once for all the family's children (a week of four children: 13 times, not 52)."""
+    week: list | None
+    deadline_day: date
+    window_reason: str | None
+    window_moment: datetime | None
+    opens_at: datetime | None
+    places_left: int | None
+    # Per action (reserve, absence): its deadline, and what a tap past it gets.
+    deadlines: dict = field(default_factory=dict)
+
+
+def _activity_day(activity, day, now, calendar, windows, taken):
     zone = calendar.zone
-    state = booking.state if booking else NONE
-    action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
     week = (unit_days(activity, day, calendar)
             if activity.booked_by_week and unit_key(activity, day, zone) != day else None)
     window_reason, window_moment = windows.refusal(activity, day, zone, now)
-    deadline_day = week[0] if week else day
-    deadline = activity.deadline_for(deadline_day, action, zone)
-    late = None
-    if now > deadline and ACTION_FOR_STATE.get(state) in (RESERVE, ABSENCE):
-        late = after_deadline(activity, deadline_day, action, now)
+    return _ActivityDay(week=week, deadline_day=week[0] if week else day,
+                        window_reason=window_reason, window_moment=window_moment,
+                        opens_at=activity.opens_at(day),
+                        places_left=(places_left(activity, taken, day)
+                                     if taken is not None else None))
+
+
+def _deadline(shared, activity, action, now, zone):
+    """The deadline of `action` on the shared day, and what a late tap gets (None
+    before the deadline)."""
+    found = shared.deadlines.get(action)
+    if found is None:
+        deadline = activity.deadline_for(shared.deadline_day, action, zone)
+        late = (after_deadline(activity, shared.deadline_day, action, now)
+                if now > deadline else None)
+        found = shared.deadlines[action] = (deadline, late)
+    return found
+
+
+def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ranks=None,
+          terms=None, shared=None):
+    """A cell with the deadline of what a tap on it asks (or asked, while pending): for
+    an activity booked by weeks, its week's (the first running day's). `shared` keeps
+    what the cells of an activity's day have in common, per (activity id, day), when
+    several children are laid out."""
+    key = (activity.id, day)
+    same_day = shared.get(key) if shared is not None else None
+    if same_day is None:
+        same_day = _activity_day(activity, day, now, calendar, windows, taken)
+        if shared is not None:
+            shared[key] = same_day
+    state = booking.state if booking else NONE
+    action = ABSENCE if state in (RESERVED, PENDING_ABSENCE) else RESERVE
+    deadline, late = _deadline(same_day, activity, action, now, calendar.zone)
+    if ACTION_FOR_STATE.get(state) not in (RESERVE, ABSENCE):
+        late = None
+    last_line = booking.last_line if booking else None
     return Cell(child=child, activity=activity, day=day, state=state,
                 deadline=deadline, now=now, late=late if late != REFUSE else None,
-                late_terms=terms, last_line=booking.last_line if booking else None,
-                opens_at=activity.opens_at(day),
-                places_left=places_left(activity, taken, day) if taken is not None else None,
+                late_terms=terms, last_line=last_line, opens_at=same_day.opens_at,
+                places_left=same_day.places_left,
                 waiting_rank=(ranks or {}).get(booking.id) if booking else None,
-                window_reason=window_reason, window_moment=window_moment, week=week,
-                undo_until=cell_undo_until(booking, booking.last_line if booking else None,
-                                           now, zone))
+                window_reason=same_day.window_reason, window_moment=same_day.window_moment,
+                week=same_day.week,
+                undo_until=cell_undo_until(booking, last_line, now, calendar.zone))
 
 
 def _one_booking(child, activity, day):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -217,6 +218,13 @@ def _activities():
 
 
 @cache
+def _enrollment_keys():
+    return select(Enrollment.child_id, Enrollment.activity_id, Enrollment.school_year).where(
+        Enrollment.child_id.in_(bindparam("child_ids", expanding=True)),
+        Enrollment.school_year.in_(bindparam("school_years", expanding=True)))
+
+
+@cache
 def _closures():
     return select(Closure).order_by(Closure.id)
 
@@ -246,8 +254,8 @@ class Enrollment(db.Model):
         date of its re-enrollment campaign); even_not_open: every enrollment (staff)."""
         if not even_not_open:
             school_years = cls.bookable_years(school_years, paris_today())
-        rows = db.session.execute(select(cls.child_id, cls.activity_id, cls.school_year).where(
-            cls.child_id.in_(child_ids), cls.school_year.in_(school_years))).all()
+        rows = db.session.execute(_enrollment_keys(), {
+            "child_ids": list(child_ids), "school_years": list(school_years)})
         return {tuple(row) for row in rows}
 
     @classmethod

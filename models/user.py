@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.clock import utcnow
-from models.family import Guardian
+from models.family import Family, Guardian
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.reference import note_stamp, stamp_column
 from models.tokens import CONFIRM_ACCOUNT
@@ -190,7 +190,8 @@ class UserSession(db.Model):
         """The live session for a cookie token, with its user, or None."""
         if not token:
             return None
-        found = db.session.execute(_active_session(), {"token_hash": _token_hash(token)}).first()
+        found = db.session.execute(
+            _active_session(), {"token_hash": _token_hash(token)}).unique().first()
         if found is None:
             return None
         row, stamp = found
@@ -234,11 +235,12 @@ class UserSession(db.Model):
 
 
 # Every request of a signed-in user sends it: built once (building a statement with its
-# loader options costs more than running it). It loads the family with the session (one
-# query, not three) and the reference stamp, so the town and activities need none.
+# loader options costs more than running it). It loads the family and its children with
+# the session (one query, not four: every page of a parent shows or checks them) and the
+# reference stamp, so the town and activities need none.
 @cache
 def _active_session():
     return (select(UserSession, stamp_column())
             .where(UserSession.token_hash == bindparam("token_hash"))
             .options(db.joinedload(UserSession.user).joinedload(User.guardian)
-                     .joinedload(Guardian.family)))
+                     .joinedload(Guardian.family).joinedload(Family.children)))

@@ -7,8 +7,9 @@ activity's row is locked while places are counted and given (`lock_activity`): t
 workers never give one place to two families.
 """
 from collections import Counter, defaultdict
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from extensions import db
@@ -27,15 +28,21 @@ def places_taken(activity_ids, first_day, last_day):
     taken = Counter()
     if not activity_ids:
         return taken
-    rows = db.session.execute(
-        select(Booking.activity_id, Booking.day, func.count())
-        .where(Booking.activity_id.in_(list(activity_ids)),
-               Booking.day.between(first_day, last_day),
-               Booking.state.in_((RESERVED, PENDING_ABSENCE)))
-        .group_by(Booking.activity_id, Booking.day)).all()
+    rows = db.session.execute(_places_query(), {
+        "activity_ids": list(activity_ids), "first_day": first_day, "last_day": last_day})
     for activity_id, day, count in rows:
         taken[(activity_id, day)] = count
     return taken
+
+
+@cache
+def _places_query():
+    # Built once: every tap and week page runs it.
+    return (select(Booking.activity_id, Booking.day, func.count())
+            .where(Booking.activity_id.in_(bindparam("activity_ids", expanding=True)),
+                   Booking.day.between(bindparam("first_day"), bindparam("last_day")),
+                   Booking.state.in_((RESERVED, PENDING_ABSENCE)))
+            .group_by(Booking.activity_id, Booking.day))
 
 
 def places_left(activity, taken, day):

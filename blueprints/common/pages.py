@@ -4,7 +4,6 @@ from flask import abort, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy import select
 
 from extensions import db
 from models import Town
@@ -54,10 +53,9 @@ def render_page(template, block="content", **context):
 def own_or_404(model, row_id, *options):
     """A row (with a `family_id`) of the logged-in parent's family; another family's
     row, or no row, is a 404: its existence is never disclosed."""
-    row = db.session.scalar(select(model).where(
-        model.id == row_id, model.family_id == current_user.family.id).options(*options)
-    ) if row_id else None
-    if row is None:
+    # By primary key: a child loaded with the session (models/user.py) costs no query.
+    row = db.session.get(model, row_id, options=options) if row_id else None
+    if row is None or row.family_id != current_user.family.id:
         abort(404)
     return row
 

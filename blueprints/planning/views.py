@@ -144,10 +144,11 @@ def _planning_page(view, day, bad_date=False, said=None):
     period = period_for(view, day, zone)
     family = _family()
     plan = family_planning(family.children, period.first, period.last, zone)
-    any_locked = any(cell.locked and cell.day >= paris_today() for d in plan for cell in d.cells)
+    today = paris_today()
+    any_locked = any(cell.locked and cell.day >= today for d in plan for cell in d.cells)
     end_reads()  # everything the page shows is loaded: no transaction open while it renders
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
-                       period=period, views=VIEWS, today=paris_today(), bad_date=bad_date,
+                       period=period, views=VIEWS, today=today, bad_date=bad_date,
                        any_locked=any_locked, next_week=next_week(period.view, zone),
                        said=said, **layout(plan, period.view))
 
