@@ -405,8 +405,10 @@ def cell_after_tap(child, activity, booking, now=None, zone=None):
     its new line and request, models/requests.ask_for_cell): nothing is read again. A
     pending cell shows no places left, waiting rank, booking window or late terms (each
     says what a tap would do, and none can be made while it is pending), so none is
-    loaded; the cell is the one single_cell reads (tests/test_speed.py compares them to
-    the byte). An activity booked by weeks is answered by week_cells."""
+    loaded (nor are the kept closures and windows, whose stamp a read after the commit
+    would check again: two statements); the cell is the one single_cell reads
+    (tests/test_speed.py compares them to the byte). An activity booked by weeks is
+    answered by week_cells."""
     if not booking.is_pending or activity.booked_by_week:
         raise ValueError("cell_after_tap answers a tap that set a single day pending")
     return _cell(child, activity, booking.day, booking, now or utcnow(), _ZoneOnly(zone),
