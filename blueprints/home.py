@@ -28,9 +28,9 @@ NEWS_PER_PAGE = 20
 
 @home_counter("planning.requests", _l("Demandes traitées"), position=10)
 def processed_requests(family_id, since):
-    return db.session.scalar(select(func.count(Request.id)).where(
+    return select(func.count(Request.id)).where(
         Request.family_id == family_id, Request.status == PROCESSED,
-        Request.processed_at > since))
+        Request.processed_at > since)
 
 
 # Tiles of the home page, as in the guide; one shows once its area exists.
@@ -56,13 +56,19 @@ def index():
     family = current_user.family
     since = previous_visit(current_user)
     views = current_app.view_functions
-    counters = [(counter, counter.count(family.id, since))
-                for counter in home_counters.HOME_COUNTERS if counter.endpoint in views]
+    shown = [counter for counter in home_counters.HOME_COUNTERS if counter.endpoint in views]
+    # Every number of the page in one statement, and the decisions only if there are any.
+    *numbers, pending_count, has_decisions = db.session.execute(select(
+        *(counter.count(family.id, since).scalar_subquery() for counter in shown),
+        ChangeRequest.pending_number(family.id).scalar_subquery(),
+        ChangeRequest.has_recent_decisions(family.id))).one()
     news = News.visible(paris_today(), limit=NEWS_ON_HOME + 1)
-    return render_page("home/index.html", family=family, since=since, counters=counters,
+    return render_page("home/index.html", family=family, since=since,
+                       counters=list(zip(shown, numbers, strict=True)),
                        news=news[:NEWS_ON_HOME], more_news=len(news) > NEWS_ON_HOME,
-                       decisions=ChangeRequest.recent_decisions(family.id, limit=5),
-                       pending_count=ChangeRequest.pending_count(family.id),
+                       decisions=ChangeRequest.recent_decisions(family.id, limit=5)
+                       if has_decisions else [],
+                       pending_count=pending_count,
                        tiles=[(endpoint, label) for endpoint, label in HOME_TILES
                               if endpoint in views])
 

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, literal, select
 
 from blueprints.common import counters as home_counters
 from extensions import db
@@ -104,8 +104,9 @@ def test_a_remembered_session_coming_back_later_is_a_new_visit(client, demo, app
 
 def test_counters_show_only_areas_that_exist(parent_client, monkeypatch):
     monkeypatch.setattr(home_counters, "HOME_COUNTERS", list(home_counters.HOME_COUNTERS))
-    home_counters.home_counter("nowhere.index", "Trésors cachés", position=40)(lambda *_: 7)
-    home_counters.home_counter("auth.account", "Comptes à vérifier", position=20)(lambda *_: 3)
+    register = home_counters.home_counter
+    register("nowhere.index", "Trésors cachés", position=40)(lambda *_: select(literal(7)))
+    register("auth.account", "Comptes à vérifier", position=20)(lambda *_: select(literal(3)))
     shown = counters(page(parent_client, "/"))
     assert "Trésors cachés" not in shown  # its area does not exist
     # An area that exists shows its counter, in the order of the positions.
