@@ -6,7 +6,7 @@ from functools import partial
 from flask import Blueprint, abort, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from blueprints.common import counters as home_counters
 from blueprints.common.counters import home_counter
@@ -51,6 +51,23 @@ def previous_visit(user):
     return user.previous_login_at or user.created_at
 
 
+_NUMBERS = {}
+
+
+def numbers_statement(counters):
+    """The SELECT of the home page's numbers: each counter's, how many changes of the
+    family file are pending, whether the service decided some lately. Built once per set
+    of counters, with parameters, so that SQLAlchemy compiles it once, not per visit."""
+    key = tuple((counter.endpoint, counter.position, counter.count) for counter in counters)
+    if key not in _NUMBERS:
+        family_id, since = bindparam("family_id"), bindparam("since")
+        _NUMBERS[key] = select(
+            *(counter.count(family_id, since).scalar_subquery() for counter in counters),
+            ChangeRequest.pending_number(family_id).scalar_subquery(),
+            ChangeRequest.has_recent_decisions(family_id, bindparam("shown_after")))
+    return _NUMBERS[key]
+
+
 @bp.get("/")
 def index():
     family = current_user.family
@@ -58,10 +75,9 @@ def index():
     views = current_app.view_functions
     shown = [counter for counter in home_counters.HOME_COUNTERS if counter.endpoint in views]
     # Every number of the page in one statement, and the decisions only if there are any.
-    *numbers, pending_count, has_decisions = db.session.execute(select(
-        *(counter.count(family.id, since).scalar_subquery() for counter in shown),
-        ChangeRequest.pending_number(family.id).scalar_subquery(),
-        ChangeRequest.has_recent_decisions(family.id))).one()
+    *numbers, pending_count, has_decisions = db.session.execute(numbers_statement(shown), {
+        "family_id": family.id, "since": since,
+        "shown_after": ChangeRequest.decisions_shown_after()}).one()
     news = News.visible(paris_today(), limit=NEWS_ON_HOME + 1)
     return render_page("home/index.html", family=family, since=since,
                        counters=list(zip(shown, numbers, strict=True)),

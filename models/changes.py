@@ -372,20 +372,26 @@ class ChangeRequest(db.Model):
             cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
             cls.decided_at > since)
 
-    @classmethod
-    def _recent_decisions(cls, family_id):
-        return (cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
-                cls.acknowledged_at.is_(None), cls.decided_at > utcnow() - DECISIONS_SHOWN_FOR)
+    @staticmethod
+    def decisions_shown_after():
+        return utcnow() - DECISIONS_SHOWN_FOR
 
     @classmethod
-    def has_recent_decisions(cls, family_id):
-        """Whether recent_decisions has any, as an EXISTS (part of the home's statement)."""
-        return exists().where(*cls._recent_decisions(family_id))
+    def _recent_decisions(cls, family_id, shown_after):
+        return (cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
+                cls.acknowledged_at.is_(None), cls.decided_at > shown_after)
+
+    @classmethod
+    def has_recent_decisions(cls, family_id, shown_after):
+        """Whether recent_decisions has any (shown_after: decisions_shown_after()), as an
+        EXISTS for the home page's one statement."""
+        return exists().where(*cls._recent_decisions(family_id, shown_after))
 
     @classmethod
     def recent_decisions(cls, family_id, limit=10):
         """Decisions the family has not dismissed yet, newest first."""
-        return db.session.scalars(select(cls).where(*cls._recent_decisions(family_id))
+        return db.session.scalars(select(cls).where(
+            *cls._recent_decisions(family_id, cls.decisions_shown_after()))
                                   .options(*cls.display_options())
                                   .order_by(cls.decided_at.desc(), cls.id.desc())
                                   .limit(limit)).all()
