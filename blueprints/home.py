@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from blueprints.common import counters as home_counters
 from blueprints.common.counters import home_counter
@@ -14,7 +15,7 @@ from blueprints.common.files import send_stored
 from blueprints.common.pager import page_of
 from blueprints.common.pages import render_page
 from extensions import db
-from models import ChangeRequest, News, Request
+from models import ChangeRequest, Family, News, Request
 from models.clock import paris_today
 from models.requests import PROCESSED
 from security import parent_required
@@ -79,6 +80,10 @@ def index():
         "family_id": family.id, "since": since,
         "shown_after": ChangeRequest.decisions_shown_after()}).one()
     news = News.visible(paris_today(), limit=NEWS_ON_HOME + 1)
+    # The children and guardians the page lists, in one statement rather than a lazy load
+    # each from the template (they fill the family already in the session).
+    db.session.execute(select(Family).where(Family.id == family.id).options(
+        joinedload(Family.children), joinedload(Family.guardians))).unique().all()
     return render_page("home/index.html", family=family, since=since,
                        counters=list(zip(shown, numbers, strict=True)),
                        news=news[:NEWS_ON_HOME], more_news=len(news) > NEWS_ON_HOME,
