@@ -4,6 +4,7 @@ class and this year's activities, families confirm or change them in the portal,
 validate (the enrollments of the next school year are created), families that did not
 answer get a reminder. Next year's planning opens on the date the town sets."""
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -68,11 +70,16 @@ class Campaign(db.Model):
         return db.session.scalar(select(cls).order_by(cls.school_year.desc()).limit(1))
 
     @classmethod
+    @cache  # built once, with a parameter: SQLAlchemy compiles it once (every home page)
+    def _open_on(cls):
+        today = bindparam("today", type_=Date)
+        return (select(cls).where(cls.opens_on <= today, cls.closes_on >= today)
+                .order_by(cls.school_year.desc()).limit(1))
+
+    @classmethod
     def open_for_families(cls, today):
         """The campaign families can answer today, or None."""
-        return db.session.scalar(select(cls).where(cls.opens_on <= today,
-                                                   cls.closes_on >= today)
-                                 .order_by(cls.school_year.desc()).limit(1))
+        return db.session.scalar(cls._open_on(), {"today": today})
 
     def is_open(self, today):
         return self.opens_on <= today <= self.closes_on
