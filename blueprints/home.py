@@ -1,7 +1,7 @@
 """Accueil: the parent's home page (section 2 of the guide) and the service's news.
 Each area registers its counters (blueprints/common/counters.py).
 """
-from functools import partial
+from functools import cache, partial
 
 from flask import Blueprint, abort, current_app
 from flask_babel import lazy_gettext as _l
@@ -69,6 +69,12 @@ def numbers_statement(counters):
     return _NUMBERS[key]
 
 
+@cache  # built once, with a parameter: compiled once
+def family_members():
+    return select(Family).where(Family.id == bindparam("family_id")).options(
+        joinedload(Family.children), joinedload(Family.guardians))
+
+
 @bp.get("/")
 def index():
     family = current_user.family
@@ -82,8 +88,7 @@ def index():
     news = News.visible(paris_today(), limit=NEWS_ON_HOME + 1)
     # The children and guardians the page lists, in one statement rather than a lazy load
     # each from the template (they fill the family already in the session).
-    db.session.execute(select(Family).where(Family.id == family.id).options(
-        joinedload(Family.children), joinedload(Family.guardians))).unique().all()
+    db.session.execute(family_members(), {"family_id": family.id}).unique().all()
     return render_page("home/index.html", family=family, since=since,
                        counters=list(zip(shown, numbers, strict=True)),
                        news=news[:NEWS_ON_HOME], more_news=len(news) > NEWS_ON_HOME,
