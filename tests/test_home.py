@@ -8,7 +8,7 @@ from sqlalchemy import event, literal, select
 
 from blueprints.common import counters as home_counters
 from extensions import db
-from models import Document, Family, News, Request, StoredFile, User, UserSession
+from models import Child, Document, Family, News, Request, StoredFile, User, UserSession
 from models.clock import paris_today, utcnow
 from models.documents import ACCEPTED
 from models.requests import PROCESSED, RECEIVED
@@ -195,10 +195,10 @@ def test_news_list_pages_and_fragment(parent_client):
 
 @pytest.fixture
 def count_queries(app):
-    counted = []
+    counted = []  # the SQL of each statement
 
-    def record(*_args):
-        counted.append(1)
+    def record(_connection, _cursor, statement, *_args):
+        counted.append(statement)
 
     with app.app_context():
         engine = db.engine
@@ -216,3 +216,17 @@ def test_home_page_queries_are_bounded(parent_client, count_queries):
     count_queries.clear()
     page(parent_client, "/")
     assert len(count_queries) == few
+
+
+def test_home_page_counts_in_one_statement_whatever_the_family(parent_client,
+                                                                count_queries):
+    page(parent_client, "/")
+    # Its counters, the pending changes and whether decisions wait: one statement.
+    assert len([sql for sql in count_queries if "count(" in sql]) == 1
+    few = len(count_queries)
+    family = martin()
+    family.children.append(Child(first_name="Zoé", last_name="MARTIN", class_name="CP"))
+    db.session.commit()
+    count_queries.clear()
+    html = page(parent_client, "/")
+    assert "Zoé" in html and len(count_queries) == few
