@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     bindparam,
+    func,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -80,6 +81,22 @@ class Campaign(db.Model):
     def open_for_families(cls, today):
         """The campaign families can answer today, or None."""
         return db.session.scalar(cls._open_on(), {"today": today})
+
+    @classmethod
+    @cache
+    def _open_with_awaited(cls):
+        awaited = select(func.count(ChildAnswer.id)).where(
+            ChildAnswer.campaign_id == cls.id, ChildAnswer.family_id == bindparam("family_id"),
+            ChildAnswer.status == PROPOSED).scalar_subquery()
+        return cls._open_on().add_columns(awaited)
+
+    @classmethod
+    def awaiting_answers(cls, family_id, today):
+        """(the campaign open today, how many of the family's children it awaits an answer
+        for), in one statement; None when no campaign is open."""
+        row = db.session.execute(cls._open_with_awaited(),
+                                 {"today": today, "family_id": family_id}).first()
+        return tuple(row) if row else None
 
     def is_open(self, today):
         return self.opens_on <= today <= self.closes_on

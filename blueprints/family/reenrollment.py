@@ -4,7 +4,6 @@ is shown; a child leaving the elementary school has nothing to answer)."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import render_page
@@ -20,13 +19,8 @@ def waiting_answers():
     """(campaign, how many of the family's children await an answer) while a campaign
     is open and some do; None otherwise. The home page shows it as a notice."""
     family = getattr(current_user, "family", None)
-    campaign = Campaign.open_for_families(paris_today()) if family else None
-    if campaign is None:
-        return None
-    count = db.session.scalar(select(func.count(ChildAnswer.id)).where(
-        ChildAnswer.campaign_id == campaign.id, ChildAnswer.family_id == family.id,
-        ChildAnswer.status == PROPOSED))
-    return (campaign, count) if count else None
+    found = Campaign.awaiting_answers(family.id, paris_today()) if family else None
+    return found if found and found[1] else None
 
 
 @bp.app_context_processor
