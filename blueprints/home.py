@@ -55,15 +55,18 @@ def previous_visit(user):
 _NUMBERS = {}
 
 
-def numbers_statement(counters):
-    """The SELECT of the home page's numbers: each counter's, how many changes of the
-    family file are pending, whether the service decided some lately. Built once per set
-    of counters, with parameters, so that SQLAlchemy compiles it once, not per visit."""
-    key = tuple((counter.endpoint, counter.position, counter.count) for counter in counters)
+def numbers_statement(counters, notices):
+    """The SELECT of the home page's numbers: each counter's, each notice's, how many
+    changes of the family file are pending, whether the service decided some lately.
+    Built once per set of counters and notices, with parameters, so that SQLAlchemy
+    compiles it once, not per visit."""
+    key = (tuple((counter.endpoint, counter.position, counter.count) for counter in counters),
+           tuple(notices.items()))
     if key not in _NUMBERS:
-        family_id, since = bindparam("family_id"), bindparam("since")
+        family_id, since, today = bindparam("family_id"), bindparam("since"), bindparam("today")
         _NUMBERS[key] = select(
             *(counter.count(family_id, since).scalar_subquery() for counter in counters),
+            *(count(family_id, today).scalar_subquery() for count in notices.values()),
             ChangeRequest.pending_number(family_id).scalar_subquery(),
             ChangeRequest.has_recent_decisions(family_id, bindparam("shown_after")))
     return _NUMBERS[key]
@@ -81,16 +84,20 @@ def index():
     since = previous_visit(current_user)
     views = current_app.view_functions
     shown = [counter for counter in home_counters.HOME_COUNTERS if counter.endpoint in views]
+    notices = home_counters.HOME_NOTICES
+    today = paris_today()
     # Every number of the page in one statement, and the decisions only if there are any.
-    *numbers, pending_count, has_decisions = db.session.execute(numbers_statement(shown), {
-        "family_id": family.id, "since": since,
-        "shown_after": ChangeRequest.decisions_shown_after()}).one()
-    news = News.visible(paris_today(), limit=NEWS_ON_HOME + 1)
+    *numbers, pending_count, has_decisions = db.session.execute(
+        numbers_statement(shown, notices),
+        {"family_id": family.id, "since": since, "today": today,
+         "shown_after": ChangeRequest.decisions_shown_after()}).one()
+    news = News.visible(today, limit=NEWS_ON_HOME + 1)
     # The children and guardians the page lists, in one statement rather than a lazy load
     # each from the template (they fill the family already in the session).
     db.session.execute(family_members(), {"family_id": family.id}).unique().all()
     return render_page("home/index.html", family=family, since=since,
-                       counters=list(zip(shown, numbers, strict=True)),
+                       counters=list(zip(shown, numbers[:len(shown)], strict=True)),
+                       notices=dict(zip(notices, numbers[len(shown):], strict=True)),
                        news=news[:NEWS_ON_HOME], more_news=len(news) > NEWS_ON_HOME,
                        decisions=ChangeRequest.recent_decisions(family.id, limit=5)
                        if has_decisions else [],

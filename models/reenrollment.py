@@ -83,6 +83,14 @@ class Campaign(db.Model):
         return db.session.scalar(cls._open_on(), {"today": today})
 
     @classmethod
+    def answers_awaited(cls, family_id, today):
+        """How many of the family's children a campaign open `today` awaits an answer for:
+        a SELECT, that the home page runs with its counters."""
+        return (select(func.count(ChildAnswer.id)).join(cls)
+                .where(cls.opens_on <= today, cls.closes_on >= today,
+                       ChildAnswer.family_id == family_id, ChildAnswer.status == PROPOSED))
+
+    @classmethod
     @cache
     def _open_with_awaited(cls):
         awaited = select(func.count(ChildAnswer.id)).where(

@@ -35,3 +35,20 @@ def home_counter(endpoint, label, position=100):
         return count
 
     return register
+
+
+# name -> count(family_id, today) -> SELECT count(...): the number behind a notice an
+# area shows on the home page (the re-enrollment one), run with the counters so that a
+# page with nothing to notice costs no statement more.
+HOME_NOTICES = {}
+
+
+def home_notice(name):
+    """Register the number behind the home page's notice `name`: the template gets it as
+    notices[name] and shows the notice (reading what it says) only when it is not 0."""
+
+    def register(count):
+        HOME_NOTICES[name] = count
+        return count
+
+    return register

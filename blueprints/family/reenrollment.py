@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.common.counters import home_notice
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import render_page
 from blueprints.family.blueprint import bp
@@ -13,6 +14,11 @@ from models import Activity, AuditEvent, Campaign, ChildAnswer
 from models.calendar import school_year_label
 from models.clock import paris_today
 from models.reenrollment import PROPOSED, VALIDATED
+
+
+@home_notice("reenrollment")
+def awaited_answers(family_id, today):
+    return Campaign.answers_awaited(family_id, today)
 
 
 def waiting_answers():
@@ -25,7 +31,7 @@ def waiting_answers():
 
 @bp.app_context_processor
 def _reenrollment_notice():
-    # A function, called only by the pages that show the notice (one query then).
+    # A function, called only when the home page's number for it is not 0 (one query then).
     return {"reenrollment_notice": waiting_answers}
 
 
