@@ -7,6 +7,7 @@ the file directly; every change, by anyone, goes to the audit log without its va
 Values are stored as JSON: text, booleans, lists (diets), dates as ISO strings.
 """
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    exists,
     func,
     select,
     text,
@@ -351,25 +353,48 @@ class ChangeRequest(db.Model):
             cls.family_id == family_id, cls.status == PENDING).order_by(cls.requested_at)
         ).all()
 
+    # The counts below are SELECTs, not numbers: the home page runs them all in one
+    # statement (as scalar subqueries), a page that needs one runs it alone.
+
+    @classmethod
+    def pending_number(cls, family_id):
+        return select(func.count(cls.id)).where(cls.family_id == family_id,
+                                                cls.status == PENDING)
+
     @classmethod
     def pending_count(cls, family_id):
-        return db.session.scalar(select(func.count(cls.id)).where(
-            cls.family_id == family_id, cls.status == PENDING))
+        return db.session.scalar(cls.pending_number(family_id))
 
     @classmethod
     def decided_since(cls, family_id, since):
-        return db.session.scalar(select(func.count(cls.id)).where(
+        """How many decided since a moment (a home counter)."""
+        return select(func.count(cls.id)).where(
             cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
-            cls.decided_at > since))
+            cls.decided_at > since)
+
+    @staticmethod
+    def decisions_shown_after():
+        return utcnow() - DECISIONS_SHOWN_FOR
+
+    @classmethod
+    def _recent_decisions(cls, family_id, shown_after):
+        return (cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
+                cls.acknowledged_at.is_(None), cls.decided_at > shown_after)
+
+    @classmethod
+    def has_recent_decisions(cls, family_id, shown_after):
+        """Whether recent_decisions has any (shown_after: decisions_shown_after()), as an
+        EXISTS for the home page's one statement."""
+        return exists().where(*cls._recent_decisions(family_id, shown_after))
 
     @classmethod
     def recent_decisions(cls, family_id, limit=10):
         """Decisions the family has not dismissed yet, newest first."""
         return db.session.scalars(select(cls).where(
-            cls.family_id == family_id, cls.status.in_((APPROVED, REJECTED)),
-            cls.acknowledged_at.is_(None), cls.decided_at > utcnow() - DECISIONS_SHOWN_FOR)
-            .options(*cls.display_options())
-            .order_by(cls.decided_at.desc(), cls.id.desc()).limit(limit)).all()
+            *cls._recent_decisions(family_id, cls.decisions_shown_after()))
+                                  .options(*cls.display_options())
+                                  .order_by(cls.decided_at.desc(), cls.id.desc())
+                                  .limit(limit)).all()
 
     @classmethod
     def acknowledge_decisions(cls, family_id):
@@ -379,6 +404,7 @@ class ChangeRequest(db.Model):
             .execution_options(synchronize_session=False))
 
     @classmethod
+    @cache  # built once: loader options cost more to build than the statement itself
     def display_options(cls):
         """Loader options for showing changes as old -> new without a query per row."""
         return (
@@ -402,6 +428,7 @@ class ChangeRequest(db.Model):
     def purge_closed(cls, before):
         """Forget decided and withdrawn changes older than the retention period."""
         db.session.execute(db.delete(cls).where(cls.status != PENDING, cls.decided_at < before))
+
 
 
 def remove_contact(person):

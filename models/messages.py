@@ -108,8 +108,8 @@ class ContactMessage(db.Model):
 
     @classmethod
     def replies_since(cls, family_id, since):
-        """Answers of the service to this family since a moment (a home counter)."""
-        return db.session.scalar(
-            select(func.count(cls.id)).join(ContactThread)
-            .where(ContactThread.family_id == family_id, cls.from_staff.is_(True),
-                   cls.sent_at > since))
+        """How many answers of the service to this family since a moment: a SELECT, that
+        the home page runs with its other counters."""
+        return (select(func.count(cls.id)).join(ContactThread)
+                .where(ContactThread.family_id == family_id, cls.from_staff.is_(True),
+                       cls.sent_at > since))

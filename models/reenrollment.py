@@ -4,6 +4,7 @@ class and this year's activities, families confirm or change them in the portal,
 validate (the enrollments of the next school year are created), families that did not
 answer get a reminder. Next year's planning opens on the date the town sets."""
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +15,8 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
+    func,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
@@ -68,11 +71,40 @@ class Campaign(db.Model):
         return db.session.scalar(select(cls).order_by(cls.school_year.desc()).limit(1))
 
     @classmethod
+    @cache  # built once, with a parameter: SQLAlchemy compiles it once (every home page)
+    def _open_on(cls):
+        today = bindparam("today", type_=Date)
+        return (select(cls).where(cls.opens_on <= today, cls.closes_on >= today)
+                .order_by(cls.school_year.desc()).limit(1))
+
+    @classmethod
     def open_for_families(cls, today):
         """The campaign families can answer today, or None."""
-        return db.session.scalar(select(cls).where(cls.opens_on <= today,
-                                                   cls.closes_on >= today)
-                                 .order_by(cls.school_year.desc()).limit(1))
+        return db.session.scalar(cls._open_on(), {"today": today})
+
+    @classmethod
+    def answers_awaited(cls, family_id, today):
+        """How many of the family's children a campaign open `today` awaits an answer for:
+        a SELECT, that the home page runs with its counters."""
+        return (select(func.count(ChildAnswer.id)).join(cls)
+                .where(cls.opens_on <= today, cls.closes_on >= today,
+                       ChildAnswer.family_id == family_id, ChildAnswer.status == PROPOSED))
+
+    @classmethod
+    @cache
+    def _open_with_awaited(cls):
+        awaited = select(func.count(ChildAnswer.id)).where(
+            ChildAnswer.campaign_id == cls.id, ChildAnswer.family_id == bindparam("family_id"),
+            ChildAnswer.status == PROPOSED).scalar_subquery()
+        return cls._open_on().add_columns(awaited)
+
+    @classmethod
+    def awaiting_answers(cls, family_id, today):
+        """(the campaign open today, how many of the family's children it awaits an answer
+        for), in one statement; None when no campaign is open."""
+        row = db.session.execute(cls._open_with_awaited(),
+                                 {"today": today, "family_id": family_id}).first()
+        return tuple(row) if row else None
 
     def is_open(self, today):
         return self.opens_on <= today <= self.closes_on

@@ -4,11 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, literal, select
 
 from blueprints.common import counters as home_counters
 from extensions import db
-from models import Document, Family, News, Request, StoredFile, User, UserSession
+from models import Child, Document, Family, News, Request, StoredFile, User, UserSession
 from models.clock import paris_today, utcnow
 from models.documents import ACCEPTED
 from models.requests import PROCESSED, RECEIVED
@@ -104,8 +104,9 @@ def test_a_remembered_session_coming_back_later_is_a_new_visit(client, demo, app
 
 def test_counters_show_only_areas_that_exist(parent_client, monkeypatch):
     monkeypatch.setattr(home_counters, "HOME_COUNTERS", list(home_counters.HOME_COUNTERS))
-    home_counters.home_counter("nowhere.index", "Trésors cachés", position=40)(lambda *_: 7)
-    home_counters.home_counter("auth.account", "Comptes à vérifier", position=20)(lambda *_: 3)
+    register = home_counters.home_counter
+    register("nowhere.index", "Trésors cachés", position=40)(lambda *_: select(literal(7)))
+    register("auth.account", "Comptes à vérifier", position=20)(lambda *_: select(literal(3)))
     shown = counters(page(parent_client, "/"))
     assert "Trésors cachés" not in shown  # its area does not exist
     # An area that exists shows its counter, in the order of the positions.
@@ -194,10 +195,10 @@ def test_news_list_pages_and_fragment(parent_client):
 
 @pytest.fixture
 def count_queries(app):
-    counted = []
+    counted = []  # the SQL of each statement
 
-    def record(*_args):
-        counted.append(1)
+    def record(_connection, _cursor, statement, *_args):
+        counted.append(statement)
 
     with app.app_context():
         engine = db.engine
@@ -215,3 +216,20 @@ def test_home_page_queries_are_bounded(parent_client, count_queries):
     count_queries.clear()
     page(parent_client, "/")
     assert len(count_queries) == few
+
+
+def test_home_page_counts_in_one_statement_whatever_the_family(parent_client,
+                                                                count_queries):
+    page(parent_client, "/")
+    # Its counters, the pending changes and whether decisions wait: one statement.
+    counting = [sql for sql in count_queries if "count(" in sql and "FROM requests" in sql]
+    assert len(counting) == 1
+    assert all(f"FROM {table}" in counting[0]
+               for table in ("documents", "invoices", "contact_messages", "change_requests"))
+    few = len(count_queries)
+    family = martin()
+    family.children.append(Child(first_name="Zoé", last_name="MARTIN", class_name="CP"))
+    db.session.commit()
+    count_queries.clear()
+    html = page(parent_client, "/")
+    assert "Zoé" in html and len(count_queries) == few

@@ -129,6 +129,7 @@ def test_families_without_an_answer_are_reminded_once(app, client, demo, campaig
     for who in ("Léa", "Hugo"):
         submit(client, "/ma-famille/reinscription", {"activite": answer_of(who).activity_ids},
                post_url=f"/ma-famille/reinscription/{answer_of(who).id}")
+    assert "votre réponse est attendue" not in page(client, "/")  # nothing awaited now
     agent = app.test_client()
     login(agent, *demo.AGENT)
     response = submit(agent, "/admin/reinscriptions", {},

@@ -52,9 +52,10 @@ def init_app(app):
 
     @app.context_processor
     def portal_context():
+        views = current_app.view_functions  # a context-local lookup: once, not per entry
         return {
             "town": current_town(),
             "current_locale": str(get_locale()),
             "parent_nav": [(endpoint, label) for endpoint, label in PARENT_NAV
-                           if endpoint in current_app.view_functions],
+                           if endpoint in views],
         }

@@ -6,6 +6,8 @@ and the page that lists them), in a few lines next to its own views:
     def reviewed_documents(family_id, since):
         return Document.reviewed_since(family_id, since)
 
+A counter gives the SELECT of its number, not the number: the home page runs all of them
+in one statement (a statement costs far more in Python than its few rows in SQL).
 A counter shows only when its page exists in the app, as the navigation does.
 """
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 class HomeCounter:
     endpoint: str
     label: str
-    count: Callable[..., int]
+    count: Callable[..., object]  # (family_id, since) -> SELECT of one count
     position: int
 
 
@@ -24,12 +26,29 @@ HOME_COUNTERS = []
 
 
 def home_counter(endpoint, label, position=100):
-    """Register `count(family_id, since) -> int` as a counter of the home page, shown as
-    "label : number", a link to `endpoint`; counters are listed by `position`."""
+    """Register `count(family_id, since) -> SELECT count(...)` as a counter of the home
+    page, shown as "label : number", a link to `endpoint`; counters are listed by `position`."""
 
     def register(count):
         HOME_COUNTERS.append(HomeCounter(endpoint, label, count, position))
         HOME_COUNTERS.sort(key=lambda counter: counter.position)
+        return count
+
+    return register
+
+
+# name -> count(family_id, today) -> SELECT count(...): the number behind a notice an
+# area shows on the home page (the re-enrollment one), run with the counters so that a
+# page with nothing to notice costs no statement more.
+HOME_NOTICES = {}
+
+
+def home_notice(name):
+    """Register the number behind the home page's notice `name`: the template gets it as
+    notices[name] and shows the notice (reading what it says) only when it is not 0."""
+
+    def register(count):
+        HOME_NOTICES[name] = count
         return count
 
     return register

@@ -4,8 +4,8 @@ is shown; a child leaving the elementary school has nothing to answer)."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
+from blueprints.common.counters import home_notice
 from blueprints.common.forms import ConfirmForm
 from blueprints.common.pages import render_page
 from blueprints.family.blueprint import bp
@@ -16,22 +16,22 @@ from models.clock import paris_today
 from models.reenrollment import PROPOSED, VALIDATED
 
 
+@home_notice("reenrollment")
+def awaited_answers(family_id, today):
+    return Campaign.answers_awaited(family_id, today)
+
+
 def waiting_answers():
     """(campaign, how many of the family's children await an answer) while a campaign
     is open and some do; None otherwise. The home page shows it as a notice."""
     family = getattr(current_user, "family", None)
-    campaign = Campaign.open_for_families(paris_today()) if family else None
-    if campaign is None:
-        return None
-    count = db.session.scalar(select(func.count(ChildAnswer.id)).where(
-        ChildAnswer.campaign_id == campaign.id, ChildAnswer.family_id == family.id,
-        ChildAnswer.status == PROPOSED))
-    return (campaign, count) if count else None
+    found = Campaign.awaiting_answers(family.id, paris_today()) if family else None
+    return found if found and found[1] else None
 
 
 @bp.app_context_processor
 def _reenrollment_notice():
-    # A function, called only by the pages that show the notice (one query then).
+    # A function, called only when the home page's number for it is not 0 (one query then).
     return {"reenrollment_notice": waiting_answers}
 
 
