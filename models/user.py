@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.clock import utcnow
-from models.family import Family, Guardian
+from models.family import Guardian
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.reference import note_stamp, stamp_column
 from models.tokens import CONFIRM_ACCOUNT
@@ -190,8 +190,7 @@ class UserSession(db.Model):
         """The live session for a cookie token, with its user, or None."""
         if not token:
             return None
-        found = db.session.execute(
-            _active_session(), {"token_hash": _token_hash(token)}).unique().first()
+        found = db.session.execute(_active_session(), {"token_hash": _token_hash(token)}).first()
         if found is None:
             return None
         row, stamp = found
@@ -235,12 +234,12 @@ class UserSession(db.Model):
 
 
 # Every request of a signed-in user sends it: built once (building a statement with its
-# loader options costs more than running it). It loads the family and its children with
-# the session (one query, not four: every page of a parent shows or checks them) and the
-# reference stamp, so the town and activities need none.
+# loader options costs more than running it). It loads the family with the session (one
+# query, not three) and the reference stamp, so the town and activities need none. Not
+# the children: joined, their rows cost more than the query they save (bench/serial.py).
 @cache
 def _active_session():
     return (select(UserSession, stamp_column())
             .where(UserSession.token_hash == bindparam("token_hash"))
             .options(db.joinedload(UserSession.user).joinedload(User.guardian)
-                     .joinedload(Guardian.family).joinedload(Family.children)))
+                     .joinedload(Guardian.family)))

@@ -53,7 +53,7 @@ def render_page(template, block="content", **context):
 def own_or_404(model, row_id, *options):
     """A row (with a `family_id`) of the logged-in parent's family; another family's
     row, or no row, is a 404: its existence is never disclosed."""
-    # By primary key: a child loaded with the session (models/user.py) costs no query.
+    # By primary key: a row already in the session costs no query.
     row = db.session.get(model, row_id, options=options) if row_id else None
     if row is None or row.family_id != current_user.family.id:
         abort(404)
