@@ -184,7 +184,8 @@ def parent_visit(base, email, cells, day, start_at, deadline, timings, think):
 def start_workers(count, worker_class):
     rq = common.BIN / "rq"
     return [subprocess.Popen(
-        [str(rq), "worker", "-w", f"jobs.worker.{worker_class}", "--url",
+        # With the scheduler, as production's worker: a batch's emails are a delayed job.
+        [str(rq), "worker", "--with-scheduler", "-w", f"jobs.worker.{worker_class}", "--url",
          os.environ["REDIS_URL"],
          "portail-high", "portail"], cwd=common.ROOT, stdout=subprocess.DEVNULL,
         stderr=open(os.path.join(os.environ["PORTAIL_INSTANCE"], f"worker{n}.log"), "w"))
@@ -295,7 +296,7 @@ def run(args):
 def wait_for_decisions(db, timeout):
     from sqlalchemy import func, select
 
-    from models import OutboundEmail, Request
+    from models import EmailBatch, OutboundEmail, Request
     from models.requests import RECEIVED
 
     began = time.time()
@@ -305,10 +306,13 @@ def wait_for_decisions(db, timeout):
             Request.status == RECEIVED))
         unsent = db.session.scalar(select(func.count(OutboundEmail.id)).where(
             OutboundEmail.sent_at.is_(None), OutboundEmail.kind == "request_decision"))
-        if not waiting and not unsent:
+        # Grouped emails: a batch's decision email is written once the batch closes.
+        open_batches = db.session.scalar(select(func.count(EmailBatch.id)).where(
+            EmailBatch.decision_at.is_(None)))
+        if not waiting and not unsent and not open_batches:
             return round(time.time() - began, 1)
-        print(f"waiting: {waiting} requests undecided, {unsent} decision emails unsent",
-              file=sys.stderr, flush=True)
+        print(f"waiting: {waiting} requests undecided, {open_batches} batches open, "
+              f"{unsent} decision emails unsent", file=sys.stderr, flush=True)
         time.sleep(2)
     return None
 
@@ -368,7 +372,7 @@ def outcome(db, timings, start, deadline, client_done, waited):
                                                   round(delays[-1], 2) if delays else None],
         "bulk emails sent by the end": bulk_sent,
         "client run s": round(client_done - start, 1),
-        "waited after the client for the last decision s": waited,
+        "waited after the client for the last decision email s": waited,
         "mean taps per parent": round(statistics.mean(
             [1 for _ in timings.taps]) * len(timings.taps) / max(1, len(
                 timings.by_endpoint.get("GET home", [1]))), 1),
