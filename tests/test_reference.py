@@ -1,7 +1,7 @@
 """Reference data kept between requests (models/reference.py): a parent's pages read the
 town and the activities without a statement while nothing changed, and see at once what
 the staff changed, whoever changed it and however."""
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.orm import Session
 
 from extensions import db
@@ -97,3 +97,20 @@ def test_a_kept_row_is_edited_and_saved_as_usual(app, planning):
     with Session(db.engine) as other:
         assert other.scalar(db.select(Town.phone)) == "05 55 11 22 33"
     assert Town.current().phone == "05 55 11 22 33"
+
+
+def test_a_change_by_hand_is_seen_once_the_stamp_is_changed_as_the_readme_says(client,
+                                                                              planning):
+    login(client, *planning.PARENT)
+    url = _week_url(school_weeks_ahead(activity("APS Soir"), 2))
+    assert "APS Soir" in page(client, url)
+    new_stamp = ("md5(random()::text)" if db.engine.dialect.name == "postgresql"
+                 else "lower(hex(randomblob(16)))")
+    with db.engine.begin() as connection:  # psql or sqlite3, by hand
+        connection.execute(text("UPDATE activities SET name = 'Garderie du soir' "
+                                "WHERE name = 'APS Soir'"))
+    assert "APS Soir" in page(client, url)  # kept: nothing told the app
+    with db.engine.begin() as connection:
+        connection.execute(text(f"UPDATE reference_stamps SET stamp = {new_stamp}"))
+    html = page(client, url)
+    assert "Garderie du soir" in html and "APS Soir" not in html
