@@ -28,6 +28,20 @@ SCREEN = 740
 WINDOW_SECONDS = 120
 
 
+class Scroll:
+    """The pixels scrolled to bring each button into view, one after the other."""
+
+    def __init__(self, page):
+        self.page, self.pixels = page, 0
+        self.last_y = page.evaluate("window.scrollY")
+
+    def to(self, locator):
+        locator.scroll_into_view_if_needed()
+        y = self.page.evaluate("window.scrollY")
+        self.pixels += abs(y - self.last_y)
+        self.last_y = y
+
+
 @pytest.fixture
 def grouped(app):
     app.config["EMAIL_GROUP_SECONDS"] = WINDOW_SECONDS
@@ -49,7 +63,7 @@ def test_book_next_week_for_two_children(phone, planning, rq_worker, mailbox, gr
     expect(phone.get_by_role("heading", name="Bonjour Claire")).to_be_visible()
     weeks_away = 0
     phone.goto("/activites")  # the Activités tab, as a parent opens it
-    taps, scrolled = 0, 0
+    taps = 0
     # « Semaine prochaine », then › until the first week with every canteen day open.
     title = phone.locator("#planning-title")
 
@@ -65,22 +79,17 @@ def test_book_next_week_for_two_children(phone, planning, rq_worker, mailbox, gr
         taps += 1
         weeks_away += 1
     mailbox.clear()
-    last_y = phone.evaluate("window.scrollY")
+    scroll = Scroll(phone)
     booked = 0
     if way == "toute la semaine":
         # One tap opens « Réserver toute la semaine », one per child books its week.
         summary = phone.get_by_text("Réserver toute la semaine")
-        summary.scroll_into_view_if_needed()
-        scrolled += abs(phone.evaluate("window.scrollY") - last_y)
-        last_y = phone.evaluate("window.scrollY")
+        scroll.to(summary)
         summary.click()
         taps += 1
         for name in ("Léa", "Hugo"):
             button = phone.get_by_role("button", name=f"{name} — Restauration scolaire")
-            button.scroll_into_view_if_needed()
-            y = phone.evaluate("window.scrollY")
-            scrolled += abs(y - last_y)
-            last_y = y
+            scroll.to(button)
             button.click()
             taps += 1
             expect(phone.locator(".planning__said")).to_contain_text(name)
@@ -93,10 +102,7 @@ def test_book_next_week_for_two_children(phone, planning, rq_worker, mailbox, gr
             button = cell.get_by_role("button", name="Réserver")
             if not button.count():
                 continue  # already reserved (the demo books some days)
-            button.scroll_into_view_if_needed()
-            y = phone.evaluate("window.scrollY")
-            scrolled += abs(y - last_y)
-            last_y = y
+            scroll.to(button)
             button.click()
             taps += 1
             booked += 1
@@ -122,7 +128,7 @@ def test_book_next_week_for_two_children(phone, planning, rq_worker, mailbox, gr
             Booking.day.between(monday, monday + timedelta(days=6))))
     print(json.dumps({"way": way, "viewport": "360x740", "taps": taps,
                       "weeks skipped with ›": weeks_away, "cells booked": booked,
-                      "screens scrolled": round(scrolled / SCREEN, 2),
+                      "screens scrolled": round(scroll.pixels / SCREEN, 2),
                       "emails": len(emails),
                       "emails after (s)": emails_after,
                       "subjects": [m["Subject"] for m in emails],

@@ -126,6 +126,16 @@ def make_late(an_activity, day):
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
 
+def add_closure(client, an_activity, first, last, reason, **kwargs):
+    """The staff close an activity from `first` to `last`, through the closures page
+    (client is logged in as staff)."""
+    form = page(client, "/admin/fermetures")
+    return client.post("/admin/fermetures", data={
+        "csrf_token": csrf_from(form), "activity_id": an_activity.id,
+        "first_day": first.isoformat(), "last_day": last.isoformat(), "reason": reason},
+        **kwargs)
+
+
 def booking_state(who, what, day):
     return db.session.scalar(select(Booking.state).where(
         Booking.child_id == child(who).id, Booking.activity_id == activity(what).id,

@@ -15,6 +15,7 @@ from models import Booking, Enrollment, Request, RequestLine
 from models.calendar import school_year_of
 from tests.helpers import (
     activity,
+    add_closure,
     at_once,
     body,
     booking_state,
@@ -310,10 +311,7 @@ def test_a_closure_releases_bookings_and_tells_the_family(client, other_client, 
     db.session.add(booking)
     db.session.commit()
     login(other_client, *planning.AGENT)
-    form = page(other_client, "/admin/fermetures")
-    response = other_client.post("/admin/fermetures", data={
-        "csrf_token": csrf_from(form), "activity_id": canteen.id, "first_day": day.isoformat(),
-        "last_day": day.isoformat(), "reason": "Grève du personnel"})
+    response = add_closure(other_client, canteen, day, day, "Grève du personnel")
     assert response.status_code == 302
     assert booking_state("Léa", "Restauration scolaire", day) == "none"
     run_jobs()

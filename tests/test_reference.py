@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from extensions import db
 from models import Activity, Town
-from tests.helpers import activity, csrf_from, login, page, school_weeks_ahead
+from tests.helpers import activity, add_closure, login, page, school_weeks_ahead
 
 REFERENCE_TABLES = ("FROM towns", "FROM activities", "FROM closures", "FROM booking_windows",
                     "FROM billing_settings")
@@ -80,10 +80,7 @@ def test_a_closure_added_by_the_staff_shows_on_the_kept_week(client, other_clien
     url = _week_url(monday)
     assert "Sortie du personnel" not in page(client, url)
     login(other_client, *planning.AGENT)
-    form = page(other_client, "/admin/fermetures")
-    response = other_client.post("/admin/fermetures", data={
-        "csrf_token": csrf_from(form), "activity_id": aps.id, "first_day": monday.isoformat(),
-        "last_day": monday.isoformat(), "reason": "Sortie du personnel"})
+    response = add_closure(other_client, aps, monday, monday, "Sortie du personnel")
     assert response.status_code == 302
     assert "Sortie du personnel" in page(client, url)
 

@@ -14,9 +14,9 @@ from models import Booking, News, Request, Town, User
 from models.calendar import first_school_day
 from tests.helpers import (
     activity,
+    add_closure,
     body,
     child,
-    csrf_from,
     link_in,
     login,
     page,
@@ -121,10 +121,7 @@ def close_a_day_with_one_booking(client, planning, first, last):
                                              Booking.day.between(first, last)))
     reserved("Léa", "Restauration scolaire", first)
     login(client, *planning.AGENT)
-    form = page(client, "/admin/fermetures")
-    return client.post("/admin/fermetures", follow_redirects=True, data={
-        "csrf_token": csrf_from(form), "activity_id": canteen.id,
-        "first_day": first.isoformat(), "last_day": last.isoformat(), "reason": "Grève"})
+    return add_closure(client, canteen, first, last, "Grève", follow_redirects=True)
 
 
 def day_words(day):

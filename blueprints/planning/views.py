@@ -117,6 +117,16 @@ def _family():
     return current_user.family
 
 
+def _invalid_planning_form():
+    return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
+                          "recommencez."), status=400)
+
+
+def _child_and_activity(form):
+    """The family's child and the active activity a planning form names, or a 404."""
+    return own_or_404(Child, form.enfant.data), _activity_or_404(form.activite.data)
+
+
 def _activity_or_404(activity_id):
     activity = Activity.find(activity_id) if activity_id else None
     if activity is None or not activity.active:
@@ -161,10 +171,8 @@ def whole_week():
     past their deadline are left out). The week is shown again, its cells pending."""
     form = WeekForm()
     if not form.validate_on_submit():
-        return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
-                              "recommencez."), status=400)
-    child = own_or_404(Child, form.enfant.data)
-    activity = _activity_or_404(form.activite.data)
+        return _invalid_planning_form()
+    child, activity = _child_and_activity(form)
     monday = form.semaine.data - timedelta(days=form.semaine.data.weekday())
     first = max(monday, paris_today())
     ask = PeriodAsk(action=RESERVE, children=[child], activities=[activity], first_day=first,
@@ -245,10 +253,8 @@ def tap():
     what it wrote (models/grid.cell_after_tap), without reading the cell again."""
     form = CellForm()
     if not form.validate_on_submit():
-        return render_alert(_("Cette demande n'est pas valide. Rechargez le planning puis "
-                              "recommencez."), status=400)
-    child = own_or_404(Child, form.enfant.data)
-    activity = _activity_or_404(form.activite.data)
+        return _invalid_planning_form()
+    child, activity = _child_and_activity(form)
     day = form.jour.data
     current_town()  # the page layout's town, read now rather than after the commit
     zone = current_town().holiday_zone
