@@ -20,7 +20,8 @@ from tests.drills.conftest import report, wait_until
 from tests.helpers import activity
 
 pytestmark = pytest.mark.drill
-FAMILIES = 90  # two chunks: the kill lands after the first one
+FAMILIES = 300  # six chunks: the kill lands after the first (a chunk takes well under
+# the 0.1 s between two looks at the run, so two chunks could both be done by then)
 
 
 def _many_families(count):
