@@ -28,7 +28,7 @@ from models.attendance import ABSENT, ILL, Attendance
 from models.audit import AuditEvent
 from models.calendar import school_year_of
 from models.clock import utcnow
-from models.db_tools import begin_write, dialect_name
+from models.db_tools import as_loaded, begin_write, dialect_name
 from models.email_batches import batch_for
 from models.family import Child, Family
 from models.holiday_centres import (
@@ -312,9 +312,9 @@ def _locked_cell(child, activity, day):
     statement: an upsert returning the row, new or not (its DO UPDATE locks the row on
     PostgreSQL as SELECT ... FOR UPDATE would; SQLite's write lock is already held)."""
     begin_write()
-    return db.session.scalars(_cell_upsert(), {
+    return as_loaded(Booking, db.session.execute(_cell_upsert(), {
         "child_id": child.id, "activity_id": activity.id, "day": day, "updated_at": utcnow(),
-    }, execution_options={"populate_existing": True}).one()
+    }).one())
 
 
 _CELL_UPSERTS = {}
@@ -325,21 +325,33 @@ def _cell_upsert():
     name = dialect_name()
     if name not in _CELL_UPSERTS:
         insert_for = postgresql.insert if name == "postgresql" else sqlite.insert
-        statement = insert_for(Booking).values(
+        table = Booking.__table__
+        statement = insert_for(table).values(
             child_id=bindparam("child_id"), activity_id=bindparam("activity_id"),
             day=bindparam("day"), state=NONE, updated_at=bindparam("updated_at"))
         _CELL_UPSERTS[name] = statement.on_conflict_do_update(
             index_elements=["child_id", "activity_id", "day"],
-            set_={"child_id": statement.excluded.child_id}).returning(Booking)
+            set_={"child_id": statement.excluded.child_id}).returning(*table.c)
     return _CELL_UPSERTS[name]
+
+
+# A tap's request, its lines and its pending cells, as Core statements (models/db_tools
+# .as_loaded): the ids each needs returned by the one before.
+_REQUEST_INSERT = insert(Request.__table__).returning(*Request.__table__.c)
+_LINES_INSERT = insert(RequestLine.__table__).returning(*RequestLine.__table__.c,
+                                                       sort_by_parameter_order=True)
+_CELLS_PENDING = (update(Booking.__table__)
+                  .where(Booking.__table__.c.id == bindparam("booking_id"))
+                  .values(state=bindparam("pending_state"), last_line_id=bindparam("line_id"),
+                          updated_at=bindparam("now")))
 
 
 def _open_request(bookings, family, action, submitted_at=None, **request_fields):
     """Save a request with a line per locked cell (one, or a whole week) and set the
     cells pending: its batch (models/email_batches.py), the request, its lines and the
-    cells, a statement each, the ids each needs returned by the one before. No unit of
-    work: the objects are built from what the statements returned, as a flush would
-    leave them, for the tap's answer (models/grid.cell_after_tap) and its jobs."""
+    cells, a statement each. No unit of work: the objects are built from what the
+    statements returned, as a flush would leave them, for the tap's answer
+    (models/grid.cell_after_tap) and its jobs."""
     if isinstance(bookings, Booking):
         bookings = [bookings]
     bookings = sorted(bookings, key=lambda b: b.day)
@@ -348,15 +360,14 @@ def _open_request(bookings, family, action, submitted_at=None, **request_fields)
                   **request_fields)
     batch, opened = batch_for(family.id, fields.get("user_id"), fields.get("staff_user_id"),
                               now)
-    request = db.session.scalars(insert(Request).returning(Request),
-                                 [dict(fields, batch_id=batch.id)]).one()
-    lines = db.session.scalars(
-        insert(RequestLine).returning(RequestLine, sort_by_parameter_order=True),
-        [{"request_id": request.id, "child_id": b.child_id, "activity_id": b.activity_id,
-          "day": b.day, "action": action, "from_state": b.state} for b in bookings]).all()
+    request = as_loaded(Request, db.session.execute(
+        _REQUEST_INSERT, dict(fields, batch_id=batch.id)).one())
+    lines = [as_loaded(RequestLine, row) for row in db.session.execute(_LINES_INSERT, [
+        {"request_id": request.id, "child_id": b.child_id, "activity_id": b.activity_id,
+         "day": b.day, "action": action, "from_state": b.state} for b in bookings])]
     pending = PENDING_STATE_FOR[action]
-    db.session.execute(update(Booking), [
-        {"id": b.id, "state": pending, "last_line_id": line.id, "updated_at": now}
+    db.session.execute(_CELLS_PENDING, [
+        {"booking_id": b.id, "pending_state": pending, "line_id": line.id, "now": now}
         for b, line in zip(bookings, lines, strict=True)])
     for booking, line in zip(bookings, lines, strict=True):
         for name, value in (("state", pending), ("last_line_id", line.id),
