@@ -70,10 +70,12 @@ def _tune_sqlite(app):
 
     @event.listens_for(engine, "begin")
     def begin(connection):
+        # On the raw connection: every request begins a transaction, and SQLAlchemy's
+        # statement path costs some forty times the BEGIN itself.
         if connection.get_execution_options().get("sqlite_immediate"):
             begin_immediate(connection.connection.dbapi_connection)
         else:
-            connection.exec_driver_sql("BEGIN")
+            connection.connection.dbapi_connection.execute("BEGIN")
 
     @app.before_request
     def writes_take_the_lock_first():

@@ -2,7 +2,9 @@
 import random
 import sqlite3
 import time
+from functools import cache
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,21 +68,42 @@ def takes_write_lock_itself(view):
     return view
 
 
-def as_loaded(model, row):
-    """The instance of `model` for a row (every column) that a Core statement returned,
-    in the session as a query would have left it: the session's own if it has one,
-    refreshed (populate_existing). For the statements every tap sends: the ORM's
-    statement path costs three times a Core statement and this together."""
+def as_loaded(model, values):
+    """The instance of `model` for a row's values (a mapping of every column, e.g. a
+    Core statement's row._mapping), in the session as a query would have left it: the
+    session's own if it has one, refreshed (populate_existing). For the statements every
+    request or tap sends: the ORM's statement path costs about three times a Core
+    statement and this together."""
     present = db.session.identity_map.get(model.__mapper__.identity_key_from_primary_key(
-        (row.id,)))
+        (values["id"],)))
     if present is not None:
-        for name, value in row._mapping.items():
+        for name, value in values.items():
             set_committed_value(present, name, value)
         return present
-    instance = model(**row._mapping)
-    make_transient_to_detached(instance)  # its values count as loaded, not as changes
+    # Filled as a query fills it (no __init__, no attribute events), then made the
+    # detached copy of its row: its values count as loaded, not as changes.
+    instance = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
     db.session.add(instance)
     return instance
+
+
+def by_id(model, row_id):
+    """What session.get(model, row_id) gives, for a third of its cost (bench/serial.py):
+    the session's own instance if it has one, else the row read in Core and loaded."""
+    present = db.session.identity_map.get(model.__mapper__.identity_key_from_primary_key(
+        (row_id,)))
+    if present is not None:
+        return present
+    found = db.session.execute(_by_id_query(model), {"row_id": row_id}).first()
+    return as_loaded(model, found._mapping) if found is not None else None
+
+
+@cache
+def _by_id_query(model):
+    table = model.__table__
+    return select(table).where(table.c.id == bindparam("row_id"))
 
 
 def end_reads():

@@ -95,7 +95,7 @@ def _open_batch(kind, family_id, user_id, staff_user_id, now):
         row = db.session.execute(_BATCH_INSERT, {
             "kind": kind, "family_id": family_id, "user_id": user_id,
             "staff_user_id": staff_user_id, "opened_at": now, "closes_at": now + span}).one()
-    return as_loaded(EmailBatch, row), opened
+    return as_loaded(EmailBatch, row._mapping), opened
 
 
 _BATCH_INSERT = insert(EmailBatch.__table__).returning(*EmailBatch.__table__.c)

@@ -81,7 +81,10 @@ def reference_rows(name, query):
 
 @cache
 def _stamp_query():
-    return select(ReferenceStamp.stamp).where(ReferenceStamp.id == 1)
+    # Core columns: inside the session's load, an ORM column would make the whole
+    # statement go through the ORM's loading (models/user.py).
+    table = ReferenceStamp.__table__
+    return select(table.c.stamp).where(table.c.id == 1)
 
 
 def _stamp(session):

@@ -314,7 +314,7 @@ def _locked_cell(child, activity, day):
     begin_write()
     return as_loaded(Booking, db.session.execute(_cell_upsert(), {
         "child_id": child.id, "activity_id": activity.id, "day": day, "updated_at": utcnow(),
-    }).one())
+    }).one()._mapping)
 
 
 _CELL_UPSERTS = {}
@@ -361,8 +361,8 @@ def _open_request(bookings, family, action, submitted_at=None, **request_fields)
     batch, opened = batch_for(family.id, fields.get("user_id"), fields.get("staff_user_id"),
                               now)
     request = as_loaded(Request, db.session.execute(
-        _REQUEST_INSERT, dict(fields, batch_id=batch.id)).one())
-    lines = [as_loaded(RequestLine, row) for row in db.session.execute(_LINES_INSERT, [
+        _REQUEST_INSERT, dict(fields, batch_id=batch.id)).one()._mapping)
+    lines = [as_loaded(RequestLine, row._mapping) for row in db.session.execute(_LINES_INSERT, [
         {"request_id": request.id, "child_id": b.child_id, "activity_id": b.activity_id,
          "day": b.day, "action": action, "from_state": b.state} for b in bookings])]
     pending = PENDING_STATE_FOR[action]

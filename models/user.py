@@ -14,10 +14,12 @@ from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
 from models.clock import utcnow
-from models.family import Guardian
+from models.db_tools import as_loaded
+from models.family import Family, Guardian
 from models.passwords import hash_password, needs_rehash, verify_password
 from models.reference import note_stamp, stamp_column
 from models.tokens import CONFIRM_ACCOUNT
@@ -193,9 +195,9 @@ class UserSession(db.Model):
         found = db.session.execute(_active_session(), {"token_hash": _token_hash(token)}).first()
         if found is None:
             return None
-        row, stamp = found
-        note_stamp(stamp)
-        if row is None or not row.is_active(utcnow()):
+        note_stamp(found[-1])
+        row = _session_with_its_people(found)
+        if not row.is_active(utcnow()):
             return None
         return row
 
@@ -233,13 +235,37 @@ class UserSession(db.Model):
         )
 
 
-# Every request of a signed-in user sends it: built once (building a statement with its
-# loader options costs more than running it). It loads the family with the session (one
-# query, not three) and the reference stamp, so the town and activities need none. Not
-# the children: joined, their rows cost more than the query they save (bench/serial.py).
+# Every request of a signed-in user sends it: built once, in Core (the ORM's joined
+# loading of these four rows cost more than the rest of a small page). It loads the
+# guardian and the family with the session (one query, not three) and the reference
+# stamp, so the town and activities need none. Not the children: joined, their rows
+# cost more than the query they save (bench/serial.py).
+_SESSION_MODELS = (UserSession, User, Guardian, Family)
+
+
 @cache
 def _active_session():
-    return (select(UserSession, stamp_column())
-            .where(UserSession.token_hash == bindparam("token_hash"))
-            .options(db.joinedload(UserSession.user).joinedload(User.guardian)
-                     .joinedload(Guardian.family)))
+    sessions, users, guardians, families = (model.__table__ for model in _SESSION_MODELS)
+    return (select(sessions, users, guardians, families, stamp_column())
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id)
+                         .outerjoin(guardians, guardians.c.id == users.c.guardian_id)
+                         .outerjoin(families, families.c.id == guardians.c.family_id))
+            .where(sessions.c.token_hash == bindparam("token_hash")))
+
+
+def _session_with_its_people(found):
+    """The UserSession of a row of _active_session, its user, guardian and family
+    attached as joined loading would have left them (a staff account has no guardian)."""
+    loaded, start = [], 0
+    for model in _SESSION_MODELS:
+        names = model.__table__.c.keys()
+        values = dict(zip(names, found[start:start + len(names)], strict=True))
+        loaded.append(as_loaded(model, values) if values["id"] is not None else None)
+        start += len(names)
+    row, user, guardian, family = loaded
+    set_committed_value(row, "user", user)
+    set_committed_value(user, "guardian", guardian)
+    if guardian is not None:
+        set_committed_value(guardian, "user", user)
+        set_committed_value(guardian, "family", family)
+    return row

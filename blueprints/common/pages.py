@@ -7,6 +7,7 @@ from jinja2_fragments.flask import render_block
 
 from extensions import db
 from models import Town
+from models.db_tools import by_id
 
 # The portal's navigation for parents; an entry shows once its area exists.
 PARENT_NAV = [
@@ -54,7 +55,12 @@ def own_or_404(model, row_id, *options):
     """A row (with a `family_id`) of the logged-in parent's family; another family's
     row, or no row, is a 404: its existence is never disclosed."""
     # By primary key: a row already in the session costs no query.
-    row = db.session.get(model, row_id, options=options) if row_id else None
+    if not row_id:
+        row = None
+    elif options:
+        row = db.session.get(model, row_id, options=options)
+    else:
+        row = by_id(model, row_id)
     if row is None or row.family_id != current_user.family.id:
         abort(404)
     return row
