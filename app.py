@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, request
 from sqlalchemy import event
+from sqlalchemy.orm import configure_mappers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import cli
@@ -45,6 +46,9 @@ def create_app(config=None):
     arrival.init_app(app)  # outermost: the first to see a request notes when it came
 
     _register_blueprints(app)
+    # Every model is imported by now: their mappers are set up once, here, rather than
+    # by a process's first ORM query (the session's load, in Core, may come first).
+    configure_mappers()
     cli.init_app(app)
     return app
 

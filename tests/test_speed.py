@@ -245,3 +245,31 @@ def test_a_taps_answer_is_the_cell_as_read_again_with_places_and_late_rules(clie
         db.session.commit()
     answer, poll = _answer_and_poll(client, "Léa", CANTEEN, other)
     assert "Annuler ma demande" in answer and answer == poll
+
+
+FIRST_REQUEST_OF_A_PROCESS = """
+import sys
+from app import create_app
+
+app = create_app()
+client = app.test_client()
+client.set_cookie(sys.argv[1], sys.argv[2])
+response = client.get("/activites")
+print(response.status_code, "Léa" in response.get_data(as_text=True))
+"""
+
+
+def test_a_fresh_process_answers_a_signed_in_parent_first(app, client, planning):
+    """The session's load is the first thing a new web process reads, in Core: the
+    models' mappers must be ready before any ORM query has set them up."""
+    import subprocess
+    import sys
+
+    login(client, *planning.PARENT)
+    db.session.commit()
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name).value
+    finished = subprocess.run([sys.executable, "-c", FIRST_REQUEST_OF_A_PROCESS, name, cookie],
+                              capture_output=True, text=True, timeout=120,
+                              cwd=app.root_path)
+    assert finished.stdout.split()[-2:] == ["200", "True"], finished.stderr[-2000:]
