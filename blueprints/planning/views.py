@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
@@ -166,8 +167,8 @@ def _planning_page(view, day, bad_date=False, said=None):
 def cell_urls():
     """The addresses a cell's forms, poll and link go to, built once per page or answer
     (url_for costs about what drawing a cell does); a cell adds its query string."""
-    return {"tap": url_for("planning.tap"), "cell": url_for("planning.cell"),
-            "undo": url_for("planning.undo"), "illness": url_for("planning.illness")}
+    return SimpleNamespace(tap=url_for("planning.tap"), cell=url_for("planning.cell"),
+                           undo=url_for("planning.undo"), illness=url_for("planning.illness"))
 
 
 @bp.post("/activites/semaine")
