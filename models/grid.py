@@ -226,10 +226,11 @@ def _places(activities, bookings, first_day, last_day):
 
 
 def _late_terms(activities):
-    """The surcharge's terms, read once (one query) when an activity accepts late
-    reservations with a surcharge, else None."""
+    """When an activity accepts late reservations with a surcharge, a function giving the
+    surcharge's terms, read on its first call (one query): only a cell past its deadline
+    with a surcharge says them, and most pages have none. Else None."""
     if any(a.late_reserve_policy == SURCHARGE for a in activities):
-        return LateTerms.current()
+        return cache(LateTerms.current)
     return None
 
 
@@ -276,7 +277,7 @@ def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ran
     """A cell with the deadline of what a tap on it asks (or asked, while pending): for
     an activity booked by weeks, its week's (the first running day's). `shared` keeps
     what the cells of an activity's day have in common, per (activity id, day), when
-    several children are laid out."""
+    several children are laid out; `terms` is what _late_terms gives."""
     key = (activity.id, day)
     same_day = shared.get(key) if shared is not None else None
     if same_day is None:
@@ -289,9 +290,11 @@ def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ran
     if ACTION_FOR_STATE.get(state) not in (RESERVE, ABSENCE):
         late = None
     last_line = booking.last_line if booking else None
+    late = late if late != REFUSE else None
     return Cell(child=child, activity=activity, day=day, state=state,
-                deadline=deadline, now=now, late=late if late != REFUSE else None,
-                late_terms=terms, last_line=last_line, opens_at=same_day.opens_at,
+                deadline=deadline, now=now, late=late,
+                late_terms=terms() if terms and late == SURCHARGE else None,
+                last_line=last_line, opens_at=same_day.opens_at,
                 places_left=same_day.places_left,
                 waiting_rank=(ranks or {}).get(booking.id) if booking else None,
                 window_reason=same_day.window_reason, window_moment=same_day.window_moment,
