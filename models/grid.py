@@ -3,7 +3,7 @@ child is enrolled in and that runs that day. A few queries whatever the number o
 children, activities or days."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
@@ -41,26 +41,17 @@ from models.waiting import FEW_PLACES, places_left, places_taken, waiting_ranks
 REFUSAL_SHOWN_FOR = timedelta(days=1)
 
 
-class once:  # noqa: N801 (it reads as a decorator, like property)
-    """A property worked out on first lookup and kept on the instance: functools'
-    cached_property without its lock (Python 3.11 takes it at every first lookup, some
-    eight hundred for a week page)."""
-
-    def __init__(self, func):
-        self.func, self.name = func, func.__name__
-        self.__doc__ = func.__doc__
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.func(instance)
-        return value
+@lru_cache(maxsize=4)
+def _paris_day(now):
+    # The cells of a page share their `now`: the day in Paris is worked out once.
+    return to_paris(now).date()
 
 
 @dataclass
 class Cell:
-    # What a cell says is derived from its fields once (@once): a page looks each value
-    # up several times (template, groups, « toute la semaine »), and a cell is never
+    # What a cell says is derived from its fields once, when it is made (__post_init__),
+    # as plain attributes: a page reads each value several times (template, groups,
+    # « toute la semaine »), nearly all of them for every cell, and a cell is never
     # changed once made.
     child: object
     activity: Activity
@@ -77,119 +68,68 @@ class Cell:
     # Past the deadline: what a tap now gets (models/late.py), and the surcharge's terms.
     late: str | None = None
     late_terms: object = None
-
-    @once
-    def late_open(self):
-        """Past its deadline, a tap is still taken: accepted with a surcharge, or
-        submitted to the staff. The cell says which before the tap."""
-        return self.late in (SURCHARGE, STAFF) and self.past_deadline
-
-    @once
-    def awaiting_staff(self):
-        """A late request submitted to the staff: the cell waits for their decision."""
-        line = self.last_line
-        return self.pending and line is not None and line.outcome == SUBMITTED
     # Outside its holiday period's booking window (reservations): why, and when it
     # opens or closed (models/holiday_centres.py).
     window_reason: str | None = None
     window_moment: datetime | None = None
     # Booked by whole weeks: the running days of its week, booked together.
     week: list | None = None
-
-    @once
-    def outside_window(self):
-        return self.action == RESERVE and self.window_reason is not None
-
-    @once
-    def window_not_open(self):
-        return self.outside_window and self.window_reason == WINDOW_NOT_OPEN
-
-    @once
-    def window_closed(self):
-        return self.outside_window and self.window_reason != WINDOW_NOT_OPEN
     # Until when the last tap on it can be taken back (models/undo.py), or None.
     undo_until: datetime | None = None
 
-    @once
-    def undo_request_id(self):
-        return self.last_line.request_id if self.undo_until else None
+    def __post_init__(self):
+        child, activity, day, state, now = (self.child, self.activity, self.day, self.state,
+                                            self.now)
+        line, places, opens = self.last_line, self.places_left, self.opens_at
+        # What the template writes of the child, the activity and the day, read once.
+        self.child_id, self.child_name, self.colour = (child.id, child.first_name,
+                                                       child.planning_colour)
+        self.activity_id, self.activity_name = activity.id, activity.name
+        self.iso = day.isoformat()
+        self.dom_id = f"cell-{self.child_id}-{self.activity_id}-{self.iso.replace('-', '')}"
+        # What a tap asks (reserve or absence), None while a request is pending.
+        self.action = action = ACTION_FOR_STATE.get(state)
+        self.pending = pending = state in PENDING
+        # Today or later, in Paris.
+        self.upcoming = upcoming = day >= _paris_day(now)
+        # Leaving a waiting list has no deadline, till the day.
+        self.past_deadline = past = not upcoming if action == LEAVE else now > self.deadline
+        # Past its deadline, a tap is still taken: accepted with a surcharge, or
+        # submitted to the staff. The cell says which before the tap.
+        self.late_open = late_open = self.late in (SURCHARGE, STAFF) and past
+        # A late request submitted to the staff: the cell waits for their decision.
+        self.awaiting_staff = pending and line is not None and line.outcome == SUBMITTED
+        self.outside_window = outside = action == RESERVE and self.window_reason is not None
+        self.window_not_open = outside and self.window_reason == WINDOW_NOT_OPEN
+        self.window_closed = outside and self.window_reason != WINDOW_NOT_OPEN
+        self.undo_request_id = line.request_id if self.undo_until else None
+        # Whole minutes left to take the tap back, at least 1.
+        self.undo_minutes_left = (minutes_left(self.undo_until, now) if self.undo_until
+                                  else None)
+        # « plus que N places »: shown on a cell one could still reserve.
+        self.few_places = (action == RESERVE and places is not None
+                           and 0 < places <= FEW_PLACES)
+        # No place left: a reservation goes to the waiting list, or is refused.
+        self.full = full = action == RESERVE and places == 0
+        self.offers_waiting_list = full and activity.waiting_list
+        # A reservation beyond the booking horizon: the cell says from when it opens.
+        self.not_open_yet = not_open_yet = (opens is not None and now < opens
+                                            and action == RESERVE)
+        # Past its deadline (and late taps refused), not open yet, or outside its holiday
+        # period's booking window: the cell cannot be changed from the portal.
+        self.locked = (past and not late_open) or not_open_yet or outside
+        # A reserved day past its cancelling deadline, today or later, can still be
+        # declared an illness (models/illness.py judges the declaration itself).
+        self.offers_illness = state == RESERVED and past and upcoming
+        self.recent_refusal = (
+            line if line is not None and line.outcome == REFUSED
+            and line.decided_at is not None and now - line.decided_at < REFUSAL_SHOWN_FOR
+            else None)
 
     def undo_for(self, user):
         """Whether `user` may take the last tap back here: the guardian who tapped."""
         return (bool(self.undo_until) and user is not None
                 and self.last_line.request.user_id == user.id)
-
-    @once
-    def undo_minutes_left(self):
-        """Whole minutes left to take the tap back, at least 1."""
-        if not self.undo_until:
-            return None
-        return minutes_left(self.undo_until, self.now)
-
-    @once
-    def few_places(self):
-        """« plus que N places »: shown on a cell one could still reserve."""
-        return (self.action == RESERVE and self.places_left is not None
-                and 0 < self.places_left <= FEW_PLACES)
-
-    @once
-    def full(self):
-        """No place left: a reservation goes to the waiting list, or is refused."""
-        return self.action == RESERVE and self.places_left == 0
-
-    @once
-    def offers_waiting_list(self):
-        return self.full and self.activity.waiting_list
-
-    @once
-    def dom_id(self):
-        return f"cell-{self.child.id}-{self.activity.id}-{self.day.isoformat().replace('-', '')}"
-
-    @once
-    def past_deadline(self):
-        if self.action == LEAVE:  # leaving a waiting list has no deadline, till the day
-            return not self.upcoming
-        return self.now > self.deadline
-
-    @once
-    def not_open_yet(self):
-        """A reservation beyond the booking horizon: the cell says from when it opens."""
-        return (self.opens_at is not None and self.now < self.opens_at
-                and self.action == RESERVE)
-
-    @once
-    def locked(self):
-        """Past its deadline (and late taps refused), not open yet, or outside its holiday
-        period's booking window: the cell cannot be changed from the portal."""
-        return ((self.past_deadline and not self.late_open) or self.not_open_yet
-                or self.outside_window)
-
-    @once
-    def upcoming(self):
-        """Today or later, in Paris."""
-        return self.day >= to_paris(self.now).date()
-
-    @once
-    def offers_illness(self):
-        """A reserved day past its cancelling deadline, today or later, can still be
-        declared an illness (models/illness.py judges the declaration itself)."""
-        return self.state == RESERVED and self.past_deadline and self.upcoming
-
-    @once
-    def action(self):
-        """What a tap asks (reserve or absence), None while a request is pending."""
-        return ACTION_FOR_STATE.get(self.state)
-
-    @once
-    def pending(self):
-        return self.state in PENDING
-
-    @once
-    def recent_refusal(self):
-        line = self.last_line
-        if line is None or line.outcome != REFUSED or line.decided_at is None:
-            return None
-        return line if self.now - line.decided_at < REFUSAL_SHOWN_FOR else None
 
 
 @dataclass
@@ -286,10 +226,11 @@ def _places(activities, bookings, first_day, last_day):
 
 
 def _late_terms(activities):
-    """The surcharge's terms, read once (one query) when an activity accepts late
-    reservations with a surcharge, else None."""
+    """When an activity accepts late reservations with a surcharge, a function giving the
+    surcharge's terms, read on its first call (one query): only a cell past its deadline
+    with a surcharge says them, and most pages have none. Else None."""
     if any(a.late_reserve_policy == SURCHARGE for a in activities):
-        return LateTerms.current()
+        return cache(LateTerms.current)
     return None
 
 
@@ -336,7 +277,7 @@ def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ran
     """A cell with the deadline of what a tap on it asks (or asked, while pending): for
     an activity booked by weeks, its week's (the first running day's). `shared` keeps
     what the cells of an activity's day have in common, per (activity id, day), when
-    several children are laid out."""
+    several children are laid out; `terms` is what _late_terms gives."""
     key = (activity.id, day)
     same_day = shared.get(key) if shared is not None else None
     if same_day is None:
@@ -349,9 +290,11 @@ def _cell(child, activity, day, booking, now, calendar, windows, taken=None, ran
     if ACTION_FOR_STATE.get(state) not in (RESERVE, ABSENCE):
         late = None
     last_line = booking.last_line if booking else None
+    late = late if late != REFUSE else None
     return Cell(child=child, activity=activity, day=day, state=state,
-                deadline=deadline, now=now, late=late if late != REFUSE else None,
-                late_terms=terms, last_line=last_line, opens_at=same_day.opens_at,
+                deadline=deadline, now=now, late=late,
+                late_terms=terms() if terms and late == SURCHARGE else None,
+                last_line=last_line, opens_at=same_day.opens_at,
                 places_left=same_day.places_left,
                 waiting_rank=(ranks or {}).get(booking.id) if booking else None,
                 window_reason=same_day.window_reason, window_moment=same_day.window_moment,

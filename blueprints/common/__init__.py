@@ -23,6 +23,7 @@ from blueprints.common.words import (
     late_policies,
     late_policy_in_words,
     late_tap_words,
+    minutes_left_words,
     planning_words,
     reasons,
     states,
@@ -46,6 +47,7 @@ def init_app(app):
         planning_words=planning_words, is_fragment=wants_fragment, states=states,
         reasons=reasons, deadline_kinds=deadline_kinds, late_policies=late_policies,
         late_tap_words=late_tap_words, late_outcome_words=late_outcome_words,
+        minutes_left_words=minutes_left_words,
         late_policy_in_words=late_policy_in_words, surcharge_in_words=surcharge_in_words,
         **family_display.TEMPLATE_GLOBALS)
     app.extensions["babel"].instance.date_formats.update(dates.DATE_FORMATS)

@@ -3,7 +3,7 @@ hundred cells says "Non réservé" a hundred times."""
 from types import SimpleNamespace
 
 from flask import g, has_request_context, request
-from flask_babel import format_currency, format_decimal
+from flask_babel import format_currency, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -120,6 +120,8 @@ SKIPS = {
     ON_WAITING_LIST: _l("déjà en liste d'attente"),
 }
 ALREADY_DONE = {RESERVE: _l("déjà réservé"), ABSENCE: _l("absence déjà signalée")}
+# The undo button of a cell, by whether its request is still pending.
+UNDO_BUTTONS = {True: _l("Annuler ma demande"), False: _l("Revenir en arrière")}
 OUTCOMES = {ACCEPTED: _l("acceptée"), REFUSED: _l("refusée"), None: _l("en attente"),
             WAITLISTED: _l("en liste d'attente"),
             SUBMITTED: _l("hors délai, soumise au service : vous recevrez sa décision par "
@@ -160,10 +162,25 @@ def planning_words():
                  "skips": _translated(SKIPS), "already": _translated(ALREADY_DONE),
                  "outcomes": _translated(OUTCOMES),
                  "undo": _translated(UNDO_REFUSALS),
+                 "undo_buttons": _translated(UNDO_BUTTONS),
                  "requests": {kind: ({k: str(v) for k, v in phrases.items()}
                                      if isinstance(phrases, dict) else str(phrases))
                               for kind, phrases in REQUEST_PHRASES.items()}}
         _WORDS_BY_LOCALE[key] = words
+    return words
+
+
+# Per language and number of minutes: a page of taps says « encore 15 min » many times.
+_MINUTES_LEFT = {}
+
+
+def minutes_left_words(minutes):
+    """« encore 12 min », on the undo button of a cell (models/undo.py minutes_left)."""
+    key = (locale_key(), minutes)
+    words = _MINUTES_LEFT.get(key)
+    if words is None:
+        words = _MINUTES_LEFT[key] = Markup(ngettext(  # noqa: S704 (our catalogue's words)
+            "encore %(num)d min", "encore %(num)d min", minutes))
     return words
 
 

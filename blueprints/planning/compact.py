@@ -53,7 +53,7 @@ def day_groups(day_plan):
     groups = []
     # One group per activity and deadline: a reserved cell may follow the activity's
     # cancelling rule and a free one its reserving rule, each then says its own.
-    key = lambda c: (c.activity.id, c.locked, c.deadline)  # noqa: E731
+    key = lambda c: (c.activity_id, c.locked, c.deadline)  # noqa: E731
     for _key, cells in groupby(day_plan.cells, key=key):
         cells = list(cells)
         groups.append(Group(cells[0].activity, cells, deadline_words(cells)))
@@ -75,16 +75,16 @@ def shown_days(plan, view):
 
 def week_offers(plan, view):
     """« Toute la semaine »: each child and activity with at least two days of the week
-    shown that one tap could reserve, [(child, activity, days)], in the page's order."""
+    shown that one tap could reserve, [(first cell, days)], in the page's order (the
+    cell says the child and the activity)."""
     if view not in ("semaine", "semaine5"):
         return []
     free = {}
     for day_plan in plan:
         for cell in day_plan.cells:
             if cell.action == RESERVE and not cell.locked and cell.upcoming:
-                free.setdefault((cell.child, cell.activity), []).append(cell.day)
-    return [(child, activity, days) for (child, activity), days in free.items()
-            if len(days) >= 2]
+                free.setdefault((cell.child_id, cell.activity_id), (cell, []))[1].append(cell.day)
+    return [(cell, days) for cell, days in free.values() if len(days) >= 2]
 
 
 def layout(plan, view):

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
+from types import SimpleNamespace
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
@@ -160,7 +161,14 @@ def _planning_page(view, day, bad_date=False, said=None):
     return render_page("planning/index.html", block="planning", family=family, plan=plan,
                        period=period, views=VIEWS, today=today, bad_date=bad_date,
                        any_locked=any_locked, next_week=next_week(period.view, zone),
-                       said=said, **layout(plan, period.view))
+                       said=said, cell_urls=cell_urls(), **layout(plan, period.view))
+
+
+def cell_urls():
+    """The addresses a cell's forms, poll and link go to, built once per page or answer
+    (url_for costs about what drawing a cell does); a cell adds its query string."""
+    return SimpleNamespace(tap=url_for("planning.tap"), cell=url_for("planning.cell"),
+                           undo=url_for("planning.undo"), illness=url_for("planning.illness"))
 
 
 @bp.post("/activites/semaine")
@@ -215,7 +223,7 @@ def _render_cell(cell, changed=False, others=(), said=None):
     other days of its week (an activity booked by weeks), swapped in place too. `said`:
     what an undo did or why it did not."""
     return render_template("planning/_cell.html", cell=cell, changed=changed, others=others,
-                           said=said)
+                           said=said, cell_urls=cell_urls())
 
 
 def _id_arg(name):
