@@ -154,7 +154,7 @@ def _planning_page(view, day, bad_date=False, said=None):
     zone = current_town().holiday_zone
     period = period_for(view, day, zone)
     family = _family()
-    plan = family_planning(family.children, period.first, period.last, zone)
+    plan = family_planning(family.loaded_children(), period.first, period.last, zone)
     today = paris_today()
     any_locked = any(cell.locked and cell.day >= today for d in plan for cell in d.cells)
     end_reads()  # everything the page shows is loaded: no transaction open while it renders
