@@ -13,6 +13,7 @@ from blueprints.common.pages import (
     PARENT_NAV,
     current_town,
     error_handler,
+    fixed_url,
     wants_fragment,
 )
 from blueprints.common.regie import correction_reason
@@ -45,6 +46,7 @@ def init_app(app):
     app.jinja_env.globals.update(
         period_in_words=dates.period_in_words, request_phrase=dates.request_phrase,
         planning_words=planning_words, is_fragment=wants_fragment, states=states,
+        fixed_url=fixed_url,
         reasons=reasons, deadline_kinds=deadline_kinds, late_policies=late_policies,
         late_tap_words=late_tap_words, late_outcome_words=late_outcome_words,
         minutes_left_words=minutes_left_words,

@@ -1,6 +1,8 @@
 """Pages: rendering a whole page or its htmx fragment, the navigation, the language,
 the town, a parent's own rows, and the error pages."""
-from flask import abort, current_app, g, render_template, request
+from functools import lru_cache
+
+from flask import abort, current_app, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -49,6 +51,19 @@ def render_page(template, block="content", **context):
     if wants_fragment():
         return render_block(template, block, **context)
     return render_template(template, **context)
+
+
+def fixed_url(endpoint, **values):
+    """url_for for an address that is the same in every request (a static file, a page
+    without parameters), built once per process: every page's layout links to some
+    twenty, each a routing lookup."""
+    return _fixed_url(current_app._get_current_object(), request.script_root, endpoint,
+                      tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=256)
+def _fixed_url(_app, _script_root, endpoint, values):
+    return url_for(endpoint, **dict(values))
 
 
 def own_or_404(model, row_id, *options):
