@@ -113,11 +113,18 @@ def tap_bodies(families, activities, zone, days=300):
     """(family index, form body) of every cell of the families, each tapped once. The
     families take turns: requests in flight at the same time are different parents',
     as in life, where a parent taps one cell after the other."""
+    from models.calendar import calendar_window
+
+    # Not past the days the planning covers: a weekly activity's 300th day is years
+    # away, and the app refuses it (400), which the runs at 8 workers used to count.
+    last = calendar_window(date.today())[1]
     bodies = []
     by_activity = {activity.id: running_days(activity, days, zone) for activity in activities}
     for day_index in range(days):
         for activity in activities:
             day = by_activity[activity.id][day_index]
+            if day > last:
+                continue
             for child_index in range(4):
                 for index, family in enumerate(families):
                     child = family.children[child_index]
