@@ -1,4 +1,5 @@
 """Emails: composed from templates/emails/, stored in the outbox, sent by a job."""
+import time
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -6,6 +7,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message
 from rq import Retry
+from sqlalchemy.exc import OperationalError
 
 from extensions import db, mail
 from jobs import enqueue_after_commit, job
@@ -17,6 +19,10 @@ from models.outbox import seal
 # RQ retries a failed send after 30 s, 2 min, 10 min and 30 min; the sweep keeps
 # trying after that, so a message waits out a long SMTP outage instead of being lost.
 SEND_RETRY = Retry(max=4, interval=[30, 120, 600, 1800])
+# An email that has left is recorded as sent, waiting this long for a database that went
+# away meanwhile (a restart): left claimed and unsent, it would go again once its claim
+# timed out, a second copy to the family.
+RECORD_SENT_PATIENCE_SECONDS = 120
 
 
 def external_url(endpoint, **values):
@@ -83,8 +89,25 @@ def send_email(email_id):
         begin_write()
         email.release(f"{type(error).__name__}: {error}")
         raise
-    email.mark_sent()
+    _record_sent(email)
     return "sent"
+
+
+def _record_sent(email):
+    """mark_sent, trying again while the database does not answer (see
+    RECORD_SENT_PATIENCE_SECONDS); the email is never sent again for it."""
+    give_up = time.monotonic() + RECORD_SENT_PATIENCE_SECONDS
+    pause = 0.2
+    while True:
+        try:
+            email.mark_sent()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def send_batch_when_due(batch_id, queue_due, come_back):

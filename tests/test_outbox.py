@@ -121,3 +121,32 @@ def test_a_rolled_back_transaction_enqueues_nothing(app):
     db.session.rollback()
     db.session.commit()
     assert queue(app).fetch_job("email-12345") is None
+
+
+def test_an_email_sent_while_the_database_goes_away_is_recorded_once_it_is_back(app, mailbox):
+    """The SMTP server took the email, then the database did not answer when its row was
+    to say so (a restart): the job waits for the database rather than leaving the row
+    claimed and unsent, which would send a second copy once the claim expired."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    email = _queue_one()
+    refused = []
+
+    def database_away(_conn, _cursor, statement, *_args):
+        if statement.startswith("UPDATE outbound_emails SET sent_at") and len(refused) < 2:
+            refused.append(statement)
+            raise OperationalError(statement, {}, Exception("server closed the connection"))
+
+    event.listen(db.engine, "before_cursor_execute", database_away)
+    try:
+        assert send_email(email.id) == "sent"
+    finally:
+        event.remove(db.engine, "before_cursor_execute", database_away)
+    assert len(refused) == 2
+    mailbox.wait_for("someone@example.net", "Sujet de test")
+    db.session.rollback()
+    recorded = db.session.get(OutboundEmail, email.id)
+    assert recorded.sent_at is not None and recorded.attempts == 1
+    assert send_email(email.id) == "skipped"
+    assert len(mailbox.to("someone@example.net")) == 1
