@@ -74,8 +74,7 @@ def as_loaded(model, values):
     session's own if it has one, refreshed (populate_existing). For the statements every
     request or tap sends: the ORM's statement path costs about three times a Core
     statement and this together."""
-    present = db.session.identity_map.get(model.__mapper__.identity_key_from_primary_key(
-        (values["id"],)))
+    present = _in_session(model, values["id"])
     if present is not None:
         for name, value in values.items():
             set_committed_value(present, name, value)
@@ -92,12 +91,17 @@ def as_loaded(model, values):
 def by_id(model, row_id):
     """What session.get(model, row_id) gives, for a third of its cost (bench/serial.py):
     the session's own instance if it has one, else the row read in Core and loaded."""
-    present = db.session.identity_map.get(model.__mapper__.identity_key_from_primary_key(
-        (row_id,)))
+    present = _in_session(model, row_id)
     if present is not None:
         return present
     found = db.session.execute(_by_id_query(model), {"row_id": row_id}).first()
     return as_loaded(model, found._mapping) if found is not None else None
+
+
+def _in_session(model, row_id):
+    """The session's own instance of that row, or None (no statement)."""
+    key = model.__mapper__.identity_key_from_primary_key((row_id,))
+    return db.session.identity_map.get(key)
 
 
 @cache

@@ -330,7 +330,9 @@ def _families_of(session, touched, families):
 
 @cache
 def _children_of():
-    # In the order of Family.children.
+    # In the order Family.children says, read from it; the table's own columns, so the
+    # statement stays Core (the relationship's are marked as the ORM's).
     table = Child.__table__
+    order = [table.c[column.key] for column in Family.children.property.order_by]
     return (select(table).where(table.c.family_id == bindparam("family_id"))
-            .order_by(table.c.birth_date, table.c.id))
+            .order_by(*order))
