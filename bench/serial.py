@@ -33,6 +33,8 @@ def main():
     parser.add_argument("--profile", choices=("tap", "week", "home", "week after the taps"))
     parser.add_argument("--pyinstrument", action="store_true",
                         help="with --profile: sample with pyinstrument, not cProfile")
+    parser.add_argument("--profile-file",
+                        help="with --profile: also save cProfile's stats there (snakeviz...)")
     args = parser.parse_args()
     folder = common.prepare_environment(args.database_url)
     redis = common.start_redis(folder)
@@ -119,7 +121,8 @@ def run(args):
             for _ in range(args.rounds):
                 requests[args.profile]()
             profile.disable()
-            profile.dump_stats("/tmp/b18/" + args.profile + ".prof")
+            if args.profile_file:
+                profile.dump_stats(args.profile_file)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
             pstats.Stats(profile).sort_stats("tottime").print_stats(30)
             return
