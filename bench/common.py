@@ -236,7 +236,9 @@ def wrk(url, seconds, connections, threads=2, request_lua="", headers=()):
     output = finished.stdout
     os.unlink(script.name)
     if finished.stderr.strip():
-        print("wrk:", finished.stderr.strip()[:500], file=sys.stderr)
+        # A script wrk cannot load leaves it sending plain GETs: the figures would be
+        # another request's.
+        raise SystemExit("wrk: " + finished.stderr.strip()[:500])
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {int(p): int(us) / 1000 for p, us in re.findall(r"^P(\d+) (\d+)$", output,
                                                                re.MULTILINE)}

@@ -6,6 +6,9 @@ Flask endpoint measured in the same run (20 connections). Each tap is a new cell
     .venv/bin/python bench/planning.py                      # SQLite
     .venv/bin/python bench/planning.py --database-url postgresql://postgres@127.0.0.1/portail_bench
 
+Also, in the same gunicorn as the taps, the portal's signed-in floor (bench/floor_app.py:
+a parent's POST that does nothing), and the tap and the week page as a ratio to it.
+
 Options: --seconds (each wrk run, 5), --workers (1,2,4,8). Needs wrk (apt-get install
 wrk). Prints the figures; BENCHMARKS.md keeps them.
 """
@@ -160,7 +163,22 @@ end
 """
 
 
+def _check_floor(url, headers):
+    """The floor answers a signed-in parent (wrk would count a redirect to the login page
+    or a refusal of the CSRF token as an answer)."""
+    import urllib.request
+
+    from bare_app import FRAGMENT
+
+    request = urllib.request.Request(url, method="POST", headers=dict(
+        header.split(": ", 1) for header in headers))
+    with urllib.request.urlopen(request) as answer:  # noqa: S310 (our own local server)
+        body = answer.read().decode()
+        assert answer.status == 200 and body == FRAGMENT, (answer.status, body[:200])
+
+
 THREADS = 2
+MOST_TAPS = 20_000
 COOKIE = "portail_session"
 FAMILIES = 20  # of 4 children each, one per connection: enough fresh cells for every run
 
@@ -254,7 +272,9 @@ def run(args, folder):
     global COOKIE
     COOKIE = app.config["SESSION_COOKIE_NAME"]
     counts = [int(n) for n in args.workers.split(",")]
-    slice_size = len(bodies) // len(counts)
+    # Each run taps fresh cells; the script of a run holds at most MOST_TAPS (wrk's Lua
+    # refuses a script of more than 65,536 constants, two a tap).
+    slice_size = min(len(bodies) // len(counts), MOST_TAPS)
     curve = {}
     week_headers = [f"Cookie: {COOKIE}={cookie}"]
     for number, workers in enumerate(counts):
@@ -263,18 +283,27 @@ def run(args, folder):
                              warm_path="/bare") as bare_url:
             bare = common.wrk(bare_url + "/bare", args.seconds, 20, threads=THREADS,
                               request_lua='wrk.method = "POST"\n')
-        with common.gunicorn("app:create_app()", workers) as url:
+        with common.gunicorn("bench.floor_app:create_app()", workers) as url:
             taps = common.wrk(url, args.seconds, 20, threads=THREADS,
                               request_lua=tap_lua(mine, sessions))
             week = common.wrk(url + week_url, args.seconds, 20, threads=THREADS,
                               headers=week_headers)
+            floor_headers = [f"Cookie: {COOKIE}={sessions[0][0]}",
+                             f"X-CSRFToken: {sessions[0][1]}"]
+            _check_floor(url + "/banc/rien", floor_headers)
+            floor = common.wrk(url + "/banc/rien", args.seconds, 20, threads=THREADS,
+                               request_lua='wrk.method = "POST"\n', headers=floor_headers)
         curve[workers] = {
-            "bare req/s": bare["rate"], "tap req/s": taps["rate"],
-            "week page req/s": week["rate"],
+            "bare req/s": bare["rate"], "signed-in floor req/s": floor["rate"],
+            "tap req/s": taps["rate"], "week page req/s": week["rate"],
             "tap / bare": round(taps["rate"] / bare["rate"], 3),
             "week / bare": round(week["rate"] / bare["rate"], 3),
+            "floor / bare": round(floor["rate"] / bare["rate"], 3),
+            "tap / floor": round(taps["rate"] / floor["rate"], 3),
+            "week / floor": round(week["rate"] / floor["rate"], 3),
             "tap latency ms": taps["latency_ms"], "week latency ms": week["latency_ms"],
-            "errors (non 2xx/3xx)": taps["non_2xx"] + week["non_2xx"] + bare["non_2xx"],
+            "errors (non 2xx/3xx)": (taps["non_2xx"] + week["non_2xx"] + bare["non_2xx"]
+                                     + floor["non_2xx"]),
             "taps beyond the fresh cells": max(0, int(taps["rate"] * args.seconds) - len(mine)),
         }
         print(json.dumps({workers: curve[workers]}), file=sys.stderr, flush=True)
