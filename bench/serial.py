@@ -9,7 +9,8 @@
 Figures are medians of --rounds requests (after a warm-up), in milliseconds: the CPU time
 spent in the app's WSGI callable (the server's part), the CPU and wall time of the whole
 request with the test client, and the same for a bare Flask endpoint (bench/bare_app.py)
-in the same run.
+and for the portal's signed-in floor (bench/floor_app.py: a parent's POST that does
+nothing) in the same run.
 """
 import argparse
 import cProfile
@@ -30,7 +31,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url")
     parser.add_argument("--rounds", type=int, default=200)
-    parser.add_argument("--profile", choices=("tap", "week", "home", "week after the taps"))
+    parser.add_argument("--profile", choices=("tap", "week", "home", "week after the taps",
+                                              "signed-in floor"))
     parser.add_argument("--pyinstrument", action="store_true",
                         help="with --profile: sample with pyinstrument, not cProfile")
     parser.add_argument("--profile-file",
@@ -45,8 +47,9 @@ def main():
 
 
 def run(args):
+    from floor_app import create_app  # the portal, with the signed-in floor's route
+
     import demo
-    from app import create_app
     from extensions import db
     from models import Town
 
@@ -98,10 +101,13 @@ def run(args):
     def bare():
         assert bare_client.post("/bare").status_code == 200
 
+    def floor():  # a parent's POST that does nothing (bench/floor_app.py)
+        assert client.post("/banc/rien", headers={"X-CSRFToken": token}).status_code == 200
+
     # The week before the taps (one cell pending), then again once the taps below have
     # made a third of its cells pending, each with its undo button.
     requests = {"week": week, "home": home, "tap": tap, "week after the taps": week,
-                "bare": bare}
+                "signed-in floor": floor, "bare": bare}
     with app.app_context():
         counter = common.QueryCounter(db.engine)
         if args.profile and args.pyinstrument:
@@ -153,7 +159,7 @@ def run(args):
                              "p90_ms": round(sorted(samples)[int(len(samples) * 0.9)], 2),
                              "queries_per_request": queries["queries"] / args.rounds}
         # The bare endpoint measured in the same run: what the machine's noise moves alike.
-        for name in ("tap", "week", "home", "week after the taps"):
+        for name in ("tap", "week", "home", "week after the taps", "signed-in floor"):
             timings[name]["server / bare"] = round(
                 timings[name]["median_server_cpu_ms"] / timings["bare"]["median_server_cpu_ms"],
                 1)
