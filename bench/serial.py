@@ -5,6 +5,7 @@
     .venv/bin/python bench/serial.py --database-url postgresql://postgres@127.0.0.1/portail_bench
     .venv/bin/python bench/serial.py --profile tap      # cProfile of 200 taps (or week, home)
     .venv/bin/python bench/serial.py --profile week --pyinstrument   # sampling profile
+    .venv/bin/python bench/serial.py --parts            # also the planning, layout, template
 
 Figures are medians of --rounds requests (after a warm-up), in milliseconds: the CPU time
 spent in the app's WSGI callable (the server's part), the CPU and wall time of the whole
@@ -37,6 +38,9 @@ def main():
                         help="with --profile: sample with pyinstrument, not cProfile")
     parser.add_argument("--profile-file",
                         help="with --profile: also save cProfile's stats there (snakeviz...)")
+    parser.add_argument("--parts", action="store_true",
+                        help="also time the parts of a page: the planning, its layout, the "
+                             "template (CPU, median per request)")
     args = parser.parse_args()
     folder = common.prepare_environment(args.database_url)
     redis = common.start_redis(folder)
@@ -133,12 +137,15 @@ def run(args):
             pstats.Stats(profile).sort_stats("tottime").print_stats(30)
             return
         timings = {}
+        parts = _time_the_parts() if args.parts else {}
         for name, call in requests.items():
             for _ in range(10):
                 call()
             samples, cpu = [], []
             server_cpu.clear()
             bare_cpu.clear()
+            for spent_in_part in parts.values():
+                spent_in_part.clear()
             with counter.measure() as queries:
                 for _ in range(args.rounds):
                     start, start_cpu = time.perf_counter(), time.process_time()
@@ -158,6 +165,10 @@ def run(args):
                              "median_ms": round(statistics.median(samples), 2),
                              "p90_ms": round(sorted(samples)[int(len(samples) * 0.9)], 2),
                              "queries_per_request": queries["queries"] / args.rounds}
+            for part, spent_in_part in parts.items():
+                if spent_in_part:
+                    timings[name][f"median {part} ms"] = round(
+                        statistics.median(spent_in_part), 2)
         # The bare endpoint measured in the same run: what the machine's noise moves alike.
         for name in ("tap", "week", "home", "week after the taps", "signed-in floor"):
             timings[name]["server / bare"] = round(
@@ -165,6 +176,36 @@ def run(args):
                 1)
         results["serial"] = timings
     print(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+def _time_the_parts():
+    """Wrap what a page is made of, to note the CPU time each call takes, in ms: the
+    week's cells (models/grid.family_planning, as the planning's views call it), their
+    layout, and the rendering of every template."""
+    import flask.templating
+
+    from blueprints.planning import views
+
+    spent = {}
+    for owner, name, part in ((views, "family_planning", "family_planning"),
+                              (views, "layout", "layout"),
+                              (flask.templating, "_render", "template")):
+        spent[part] = _timed(owner, name)
+    return spent
+
+
+def _timed(owner, name):
+    inner, spent = getattr(owner, name), []
+
+    def timed(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent.append((time.process_time() - start) * 1000)
+
+    setattr(owner, name, timed)
+    return spent
 
 
 def _time_the_server(app):
